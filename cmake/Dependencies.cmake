@@ -1,0 +1,83 @@
+# Finds every dependency. Required: Torch, MPI, HDF5 (C), yaml-cpp, spdlog, OpenCV,
+# CLI11, nlohmann_json, TurboJPEG (+ GTest for tests). Optional: CUDA and NCCL, which
+# come with a CUDA build of LibTorch (a PyTorch wheel's, via CMAKE_PREFIX_PATH).
+
+find_package(Threads REQUIRED)
+find_package(Torch REQUIRED)
+find_package(MPI REQUIRED COMPONENTS C)
+find_package(HDF5 REQUIRED COMPONENTS C)
+find_package(yaml-cpp REQUIRED)
+find_package(spdlog REQUIRED)
+# Debian's split OpenCV packages (core, imgproc, imgcodecs) ship no CMake config;
+# the libraries and headers are found directly.
+find_path(OPENCV_INCLUDE_DIR opencv2/core.hpp PATH_SUFFIXES opencv4 REQUIRED)
+foreach(_cv core imgproc imgcodecs)
+  find_library(OPENCV_${_cv}_LIBRARY opencv_${_cv} REQUIRED)
+  if(NOT TARGET opencv_${_cv})
+    add_library(opencv_${_cv} UNKNOWN IMPORTED)
+    set_target_properties(opencv_${_cv} PROPERTIES
+      IMPORTED_LOCATION "${OPENCV_${_cv}_LIBRARY}"
+      INTERFACE_INCLUDE_DIRECTORIES "${OPENCV_INCLUDE_DIR}")
+  endif()
+endforeach()
+find_package(CLI11 REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+find_package(libjpeg-turbo REQUIRED)
+if(DPST_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+
+# HDF5 as one imported target, so consumers get SYSTEM includes.
+if(NOT TARGET dpst_hdf5)
+  add_library(dpst_hdf5 INTERFACE)
+  target_include_directories(dpst_hdf5 SYSTEM INTERFACE ${HDF5_C_INCLUDE_DIRS} ${HDF5_INCLUDE_DIRS})
+  target_link_libraries(dpst_hdf5 INTERFACE ${HDF5_C_LIBRARIES})
+  target_compile_definitions(dpst_hdf5 INTERFACE ${HDF5_C_DEFINITIONS})
+endif()
+
+# Torch's TorchConfig sets TORCH_LIBRARIES and TORCH_CXX_FLAGS (ABI flag for wheels).
+if(NOT TARGET dpst_torch)
+  add_library(dpst_torch INTERFACE)
+  target_link_libraries(dpst_torch INTERFACE ${TORCH_LIBRARIES})
+  target_include_directories(dpst_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
+  separate_arguments(_dpst_torch_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")
+  target_compile_options(dpst_torch INTERFACE ${_dpst_torch_flags})
+endif()
+
+# --- CUDA / NCCL (optional) ---------------------------------------------------
+set(DPST_HAVE_CUDA OFF)
+set(DPST_HAVE_NCCL OFF)
+set(DPST_CUDA_VERSION "off")
+set(_dpst_torch_has_cuda OFF)
+if(TARGET torch_cuda OR TORCH_CUDA_LIBRARIES OR CAFFE2_USE_CUDA)
+  set(_dpst_torch_has_cuda ON)
+endif()
+if(NOT DPST_WITH_CUDA STREQUAL "OFF" AND _dpst_torch_has_cuda)
+  find_package(CUDAToolkit QUIET)
+  if(CUDAToolkit_FOUND)
+    set(DPST_HAVE_CUDA ON)
+    set(DPST_CUDA_VERSION "${CUDAToolkit_VERSION}")
+    # NCCL: the system's, or the one a PyTorch wheel ships under nvidia/nccl.
+    set(_nccl_hints "$ENV{NCCL_ROOT}" "${NCCL_ROOT}")
+    find_package(Python3 QUIET COMPONENTS Interpreter)
+    if(Python3_Interpreter_FOUND)
+      execute_process(
+        COMMAND ${Python3_EXECUTABLE} -c "import nvidia.nccl, os; print(os.path.dirname(nvidia.nccl.__file__) if nvidia.nccl.__file__ else list(nvidia.nccl.__path__)[0])"
+        OUTPUT_VARIABLE _wheel_nccl OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+      if(_wheel_nccl)
+        list(APPEND _nccl_hints "${_wheel_nccl}")
+      endif()
+    endif()
+    find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${_nccl_hints} PATH_SUFFIXES include)
+    find_library(NCCL_LIBRARY NAMES nccl libnccl.so.2 HINTS ${_nccl_hints} PATH_SUFFIXES lib lib64)
+    if(NCCL_INCLUDE_DIR AND NCCL_LIBRARY)
+      set(DPST_HAVE_NCCL ON)
+      add_library(dpst_nccl INTERFACE)
+      target_include_directories(dpst_nccl SYSTEM INTERFACE ${NCCL_INCLUDE_DIR})
+      target_link_libraries(dpst_nccl INTERFACE ${NCCL_LIBRARY} CUDA::cudart)
+    endif()
+  endif()
+endif()
+if(DPST_WITH_CUDA STREQUAL "ON" AND NOT DPST_HAVE_CUDA)
+  message(FATAL_ERROR "DPST_WITH_CUDA=ON but the LibTorch found (${Torch_DIR}) has no CUDA, or no CUDA toolkit was found")
+endif()

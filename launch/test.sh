@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh Debian 12 machine: installs dependencies, configures
+# and builds (Release, warnings as errors), then runs ctest with output on failure.
+#   ./launch/test.sh                 everything
+#   ./launch/test.sh -L unit         only tests labelled unit (extra args go to ctest)
+# BUILD_DIR (default: build) and JOBS (default: all cores) can be set in the environment.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${BUILD_DIR:-build}
+JOBS=${JOBS:-$(nproc)}
+
+./launch/install-deps.sh
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDPST_WERROR=ON
+cmake --build "$BUILD_DIR" -j "$JOBS"
+cd "$BUILD_DIR"
+ctest --output-on-failure -j "$JOBS" "$@"

@@ -1,0 +1,65 @@
+// dpst-dist: trains depth-preserving style-transfer networks, one style or a sweep,
+// on one process or under mpirun/srun. This main only wires the command line to the
+// library; see src/config for the configuration and README.md for exit codes.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "common/common.h"
+#include "config/config.h"
+#include "dist/dist.h"
+
+int main(int argc, char** argv) {
+  dpst::dist::MpiSession mpi(&argc, &argv);
+  const bool root = mpi.world_rank() == 0;
+
+  CLI::App app{"dpst-dist: train depth-preserving style-transfer networks (one style or a whole "
+               "sweep) on one process or under mpirun/srun."};
+  app.set_version_flag("--version", dpst::version_string());
+  std::vector<std::string> config_files, overrides;
+  std::string log_level;
+  bool dump_config = false, help_config = false, show_build_info = false, check_only = false;
+  app.add_option("-c,--config", config_files, "YAML config file; repeat to layer files (later wins)");
+  app.add_option("--set", overrides, "Override one key: --set section.key=value (repeatable, wins over files)");
+  app.add_flag("--dump-config", dump_config, "Print the resolved configuration as YAML and exit");
+  app.add_flag("--help-config", help_config, "Print every configuration key with type, default and help");
+  app.add_flag("--build-info", show_build_info, "Print versions of dpst and the libraries it was built with");
+  app.add_flag("--check", check_only, "Validate the configuration, including that the files it names exist, and exit");
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|critical|off (default: info on rank 0, warn elsewhere)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = root ? app.exit(e) : (e.get_exit_code() == 0 ? 0 : 1);
+    return code == 0 ? dpst::kExitOk : dpst::kExitConfig;
+  }
+
+  return dpst::guarded_main([&]() -> int {
+    dpst::logging::init(mpi.world_rank(), mpi.world_size(), log_level);
+    if (show_build_info) {
+      if (root) std::cout << dpst::build_info_text();
+      return dpst::kExitOk;
+    }
+    if (help_config) {
+      if (root) std::cout << dpst::config::help_text();
+      return dpst::kExitOk;
+    }
+    dpst::config::LoadOptions options;
+    options.files = config_files;
+    options.overrides = overrides;
+    options.world_size = mpi.world_size();
+    options.check_files = !dump_config;
+    const dpst::config::Config config = dpst::config::load(options);
+    if (dump_config) {
+      if (root) std::cout << config.dump();
+      return dpst::kExitOk;
+    }
+    if (check_only) {
+      spdlog::info("configuration is valid ({} file(s), {} override(s), {} rank(s))", config_files.size(),
+                   overrides.size(), mpi.world_size());
+      return dpst::kExitOk;
+    }
+    DPST_THROW(dpst::ConfigError,
+               "this build of dpst-dist has no trainer yet; use --check, --dump-config or --help-config");
+  });
+}

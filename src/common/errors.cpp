@@ -1,0 +1,19 @@
+#include "common/errors.h"
+
+#include <cstring>
+
+namespace dpst {
+
+int exit_code_for(const std::exception& e) {
+  if (const auto* err = dynamic_cast<const Error*>(&e)) return err->exit_code();
+  return kExitInternal;
+}
+
+std::string source_location(const char* file, int line) {
+  // Keep the path from src/ on, so messages do not depend on the build machine.
+  const char* rel = std::strstr(file, "src/");
+  if (rel == nullptr) rel = std::strstr(file, "dataprep/");
+  return std::string(rel != nullptr ? rel : file) + ":" + std::to_string(line);
+}
+
+}  // namespace dpst

@@ -1,0 +1,242 @@
+// Loading: defaults -> --config files -> --set, then the per-key checks, the file
+// checks and, when those pass, the cross-field pass. Every problem is collected and
+// reported together.
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "config/config.h"
+#include "config/cross_checks.h"
+
+namespace dpst::config {
+
+namespace fs = std::filesystem;
+
+class Loader {
+ public:
+  explicit Loader(const LoadOptions& options)
+      : options_(options), cwd_(options.cwd.empty() ? fs::current_path() : options.cwd) {}
+
+  Config run() {
+    apply_defaults();
+    for (const auto& file : options_.files) merge_file(file);
+    for (const auto& text : options_.overrides) apply_override(text);
+    if (options_.check_files) check_files();
+    if (!problems_.empty()) throw ConfigProblems(problems_);
+    // Cross-field rules assume every value is individually valid, so they run second.
+    problems_ = cross_field_problems(config_, options_.world_size);
+    if (!problems_.empty()) throw ConfigProblems(problems_);
+    return std::move(config_);
+  }
+
+ private:
+  const Registry& registry_ = Registry::instance();
+  const LoadOptions& options_;
+  fs::path cwd_;
+  Config config_;
+  std::vector<Problem> problems_;
+
+  void problem(const Origin& where, const std::string& key, const std::string& message) {
+    problems_.push_back({where, key, message});
+  }
+
+  static Origin at(const std::string& file, const YAML::Node& node) {
+    Origin o;
+    o.file = file;
+    const YAML::Mark mark = node.Mark();
+    if (!mark.is_null()) {
+      o.line = mark.line + 1;
+      o.column = mark.column + 1;
+    }
+    return o;
+  }
+
+  std::string unknown_key_message(const std::string& key) const {
+    std::string msg = "unknown key";
+    const std::string near = registry_.suggest(key);
+    if (!near.empty() && near != key) msg += " (did you mean '" + near + "'?)";
+    return msg;
+  }
+
+  void apply_defaults() {
+    Origin origin;
+    origin.label = "default";
+    for (const auto& spec : registry_.keys()) {
+      std::string error;
+      const auto value = canonicalize(spec, YAML::Load(spec.default_yaml), cwd_, &error);
+      DPST_CHECK(value.has_value(), InternalError, "default of " << spec.key << " is invalid: " << error);
+      config_.values_[spec.key] = *value;
+      config_.origins_[spec.key] = origin;
+    }
+  }
+
+  void store(const KeySpec& spec, const YAML::Node& raw, const fs::path& base, const Origin& where) {
+    std::string error;
+    auto value = canonicalize(spec, raw, base, &error);
+    if (!value) {
+      problem(where, spec.key, error);
+      return;
+    }
+    if (spec.type == KeyType::AxisMap) {
+      value = check_axes(*value, base, where);
+      if (!value) return;
+    }
+    config_.values_[spec.key] = *value;
+    config_.origins_[spec.key] = where;
+  }
+
+  // Each axis names a sweepable key, and every value must be valid for that key.
+  std::optional<YAML::Node> check_axes(const YAML::Node& axes, const fs::path& base, const Origin& where) {
+    YAML::Node out(YAML::NodeType::Map);
+    const size_t before = problems_.size();
+    for (const auto& kv : axes) {
+      const std::string key = kv.first.Scalar();
+      Origin o = where.file.empty() ? where : at(where.file, kv.first);
+      const KeySpec* spec = registry_.find(key);
+      if (spec == nullptr) {
+        problem(o, "sweep.axes." + key, unknown_key_message(key));
+        continue;
+      }
+      if (!spec->sweepable) {
+        problem(o, "sweep.axes." + key, "cannot be swept (it is shared by every trial of a sweep)");
+        continue;
+      }
+      if (!kv.second.IsSequence() || kv.second.size() == 0) {
+        problem(o, "sweep.axes." + key, "expected a non-empty list of values");
+        continue;
+      }
+      YAML::Node values(YAML::NodeType::Sequence);
+      for (size_t i = 0; i < kv.second.size(); ++i) {
+        std::string error;
+        const auto v = canonicalize(*spec, kv.second[i], base, &error);
+        if (!v) {
+          Origin vo = where.file.empty() ? where : at(where.file, kv.second[i]);
+          problem(vo, "sweep.axes." + key, "value " + std::to_string(i + 1) + ": " + error);
+          continue;
+        }
+        values.push_back(*v);
+      }
+      out[key] = values;
+    }
+    if (problems_.size() != before) return std::nullopt;
+    return out;
+  }
+
+  void merge_file(const std::string& file) {
+    std::ifstream in(file);
+    if (!in) {
+      Origin o;
+      o.file = file;
+      problem(o, "", std::string("cannot read config file: ") + std::strerror(errno));
+      return;
+    }
+    YAML::Node root;
+    try {
+      root = YAML::Load(in);
+    } catch (const YAML::ParserException& e) {
+      Origin o;
+      o.file = file;
+      o.line = e.mark.line + 1;
+      o.column = e.mark.column + 1;
+      problem(o, "", "malformed YAML: " + e.msg);
+      return;
+    }
+    if (root.IsNull()) return;  // an empty file changes nothing
+    if (!root.IsMap()) {
+      problem(at(file, root), "", "expected a mapping of sections (run:, data:, ...) at the top level");
+      return;
+    }
+    const fs::path base = fs::absolute(fs::path(file)).parent_path();
+    walk(root, "", file, base);
+  }
+
+  void walk(const YAML::Node& map, const std::string& prefix, const std::string& file, const fs::path& base) {
+    std::set<std::string> seen;
+    for (const auto& kv : map) {
+      const std::string name = kv.first.Scalar();
+      const std::string key = prefix.empty() ? name : prefix + "." + name;
+      const Origin key_at = at(file, kv.first);
+      if (!seen.insert(name).second) {
+        problem(key_at, key, "duplicate key (it is set earlier in the same mapping)");
+        continue;
+      }
+      if (const KeySpec* spec = registry_.find(key)) {
+        store(*spec, kv.second, base, at(file, kv.second.IsNull() ? kv.first : kv.second));
+      } else if (prefix.empty() && registry_.is_section(key)) {
+        if (kv.second.IsMap()) {
+          walk(kv.second, key, file, base);
+        } else if (!kv.second.IsNull()) {
+          problem(key_at, key, "is a section; expected a mapping of its keys");
+        }
+      } else {
+        problem(key_at, key, unknown_key_message(key));
+      }
+    }
+  }
+
+  void apply_override(const std::string& text) {
+    Origin where;
+    where.label = "--set " + text;
+    const auto eq = text.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      problem(where, "", "expected KEY=VALUE, e.g. --set optim.lr=1e-4");
+      return;
+    }
+    const std::string key = text.substr(0, eq);
+    const std::string value_text = text.substr(eq + 1);
+    const KeySpec* spec = registry_.find(key);
+    if (spec == nullptr) {
+      problem(where, key, registry_.is_section(key) ? "is a section; set one of its keys (section.key=value)"
+                                                    : unknown_key_message(key));
+      return;
+    }
+    YAML::Node raw;
+    try {
+      raw = YAML::Load(value_text);
+    } catch (const YAML::ParserException& e) {
+      problem(where, key, "cannot parse value '" + value_text + "': " + e.msg);
+      return;
+    }
+    store(*spec, raw, cwd_, where);
+  }
+
+  void check_files() {
+    // Keys swept over are checked per value: the base value may stay unset.
+    std::set<std::string> swept;
+    for (const auto& kv : config_.values_.at("sweep.axes")) swept.insert(kv.first.Scalar());
+    for (const auto& spec : registry_.keys()) {
+      const YAML::Node& v = config_.values_.at(spec.key);
+      const Origin& where = config_.origin(spec.key);
+      if (spec.required && !swept.count(spec.key) && v.IsScalar() && v.Scalar().empty()) {
+        problem(where, spec.key, "is required but not set by any config file or --set");
+      }
+      if (spec.must_exist && v.IsScalar()) check_exists(spec.key, v.Scalar(), where);
+    }
+    for (const auto& kv : config_.values_.at("sweep.axes")) {
+      const KeySpec* spec = registry_.find(kv.first.Scalar());
+      if (spec == nullptr || !spec->must_exist) continue;
+      for (const auto& v : kv.second) {
+        check_exists("sweep.axes." + spec->key, v.Scalar(), config_.origin("sweep.axes"));
+      }
+    }
+  }
+
+  void check_exists(const std::string& key, const std::string& path, const Origin& where) {
+    if (path.empty()) return;
+    std::error_code ec;
+    const auto status = fs::status(path, ec);
+    if (!fs::exists(status)) {
+      problem(where, key, "file not found: " + path);
+    } else if (fs::is_directory(status)) {
+      problem(where, key, "is a folder, expected a file: " + path);
+    } else if (!std::ifstream(path)) {
+      problem(where, key, "file cannot be read (permissions?): " + path);
+    }
+  }
+};
+
+Config load(const LoadOptions& options) { return Loader(options).run(); }
+
+}  // namespace dpst::config

@@ -1,0 +1,255 @@
+// Type checking of single values against their KeySpec, and their canonical text form.
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <set>
+#include <sstream>
+
+#include "config/config.h"
+
+namespace dpst::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string describe(const YAML::Node& raw) {
+  if (!raw.IsDefined() || raw.IsNull()) return "nothing";
+  if (raw.IsSequence()) return "a list";
+  if (raw.IsMap()) return "a mapping";
+  return "'" + raw.Scalar() + "'";
+}
+
+bool parse_int(const std::string& text, int64_t* out) {
+  if (text.empty()) return false;
+  errno = 0;
+  char* end = nullptr;
+  const long long v = std::strtoll(text.c_str(), &end, 10);
+  if (errno != 0 || *end != '\0') return false;
+  *out = v;
+  return true;
+}
+
+bool parse_float(const std::string& text, double* out) {
+  if (text.empty()) return false;
+  errno = 0;
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (errno == ERANGE || *end != '\0') return false;
+  *out = v;
+  return true;
+}
+
+std::string format_number(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+// "" when in range, else why not.
+std::string range_problem(const KeySpec& spec, double v) {
+  if (spec.min && (spec.min_exclusive ? !(v > *spec.min) : !(v >= *spec.min))) {
+    return std::string("must be ") + (spec.min_exclusive ? "> " : ">= ") + format_number(*spec.min) +
+           " (got " + format_number(v) + ")";
+  }
+  if (spec.max && !(v <= *spec.max)) {
+    return "must be <= " + format_number(*spec.max) + " (got " + format_number(v) + ")";
+  }
+  return "";
+}
+
+std::string choice_problem(const KeySpec& spec, const std::string& value, const std::string& what) {
+  std::string list;
+  for (size_t i = 0; i < spec.choices.size(); ++i) list += (i ? ", " : "") + spec.choices[i];
+  std::string msg = what + " must be one of " + list + " (got '" + value + "')";
+  const std::string near = closest(value, spec.choices);
+  if (!near.empty()) msg += "; did you mean '" + near + "'?";
+  return msg;
+}
+
+// Shortest decimal text that reads back as the same double, written the way people
+// write config values: 600.0, 0.001, 1.0e5, 2.5e-7 (always with '.' or 'e', so it stays
+// a float in YAML).
+std::string format_float(double v) {
+  char buf[64];
+  const double mag = std::fabs(v);
+  if (v == 0 || (mag >= 1e-4 && mag < 1e6)) {
+    for (int decimals = 0; decimals <= 17; ++decimals) {
+      std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+      if (std::strtod(buf, nullptr) == v) break;
+    }
+    std::string s = buf;
+    if (s.find('.') == std::string::npos) s += ".0";
+    return s;
+  }
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*e", precision - 1, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  std::string s = buf;  // e.g. "1e+10", "2.5e-07"
+  const auto e = s.find('e');
+  std::string mantissa = s.substr(0, e);
+  if (mantissa.find('.') == std::string::npos) mantissa += ".0";
+  const int exponent = std::atoi(s.c_str() + e + 1);
+  return mantissa + "e" + std::to_string(exponent);
+}
+
+std::string quote_if_needed(const std::string& s) {
+  static const std::set<std::string> kReserved = {"true", "false", "yes", "no", "on", "off",
+                                                  "null", "~", "y", "n"};
+  bool plain = !s.empty() && !kReserved.count(lower(s));
+  for (char c : s) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
+          c == '/' || c == '+')) {
+      plain = false;
+    }
+  }
+  if (plain && (std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-' || s[0] == '+' ||
+                s[0] == '.')) {
+    double ignored = 0;
+    if (parse_float(s, &ignored)) plain = false;  // would read back as a number
+  }
+  if (plain) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::optional<YAML::Node> canonicalize(const KeySpec& spec, const YAML::Node& raw,
+                                       const fs::path& base_dir, std::string* error) {
+  const bool null = !raw.IsDefined() || raw.IsNull();
+  auto fail = [&](const std::string& msg) -> std::optional<YAML::Node> {
+    *error = msg;
+    return std::nullopt;
+  };
+  auto need_scalar = [&](const char* expected) -> bool {
+    if (raw.IsScalar()) return true;
+    *error = std::string("expected ") + expected + ", got " + describe(raw);
+    return false;
+  };
+
+  switch (spec.type) {
+    case KeyType::Bool: {
+      if (!need_scalar("true or false")) return std::nullopt;
+      const std::string v = lower(raw.Scalar());
+      if (v == "true" || v == "yes" || v == "on") return YAML::Node(true);
+      if (v == "false" || v == "no" || v == "off") return YAML::Node(false);
+      return fail("expected true or false, got '" + raw.Scalar() + "'");
+    }
+    case KeyType::Int:
+    case KeyType::IntOrAuto: {
+      const bool allow_auto = spec.type == KeyType::IntOrAuto;
+      const char* expected = allow_auto ? "an integer or auto" : "an integer";
+      if (!need_scalar(expected)) return std::nullopt;
+      if (allow_auto && lower(raw.Scalar()) == "auto") return YAML::Node("auto");
+      int64_t v = 0;
+      if (!parse_int(raw.Scalar(), &v)) return fail(std::string("expected ") + expected + ", got '" + raw.Scalar() + "'");
+      const std::string r = range_problem(spec, static_cast<double>(v));
+      if (!r.empty()) return fail(r);
+      if (spec.multiple_of > 0 && v % spec.multiple_of != 0) {
+        return fail("must be a multiple of " + std::to_string(spec.multiple_of) + " (got " + std::to_string(v) + ")");
+      }
+      return YAML::Node(v);
+    }
+    case KeyType::Float: {
+      if (!need_scalar("a number")) return std::nullopt;
+      double v = 0;
+      if (!parse_float(raw.Scalar(), &v)) return fail("expected a number, got '" + raw.Scalar() + "'");
+      if (!std::isfinite(v)) return fail("must be a finite number (got '" + raw.Scalar() + "')");
+      const std::string r = range_problem(spec, v);
+      if (!r.empty()) return fail(r);
+      return YAML::Node(v);
+    }
+    case KeyType::String:
+      if (null) return YAML::Node(std::string());
+      if (!need_scalar("a string")) return std::nullopt;
+      return YAML::Node(raw.Scalar());
+    case KeyType::Path: {
+      if (null) return YAML::Node(std::string());
+      if (!need_scalar("a path")) return std::nullopt;
+      if (raw.Scalar().empty()) return YAML::Node(std::string());
+      fs::path p(raw.Scalar());
+      if (p.is_relative()) p = base_dir / p;
+      return YAML::Node(p.lexically_normal().string());
+    }
+    case KeyType::Choice: {
+      if (!need_scalar("a string")) return std::nullopt;
+      for (const auto& c : spec.choices) {
+        if (raw.Scalar() == c) return YAML::Node(c);
+      }
+      return fail(choice_problem(spec, raw.Scalar(), "value"));
+    }
+    case KeyType::StringList: {
+      if (!raw.IsSequence()) return fail("expected a list such as [a, b], got " + describe(raw));
+      YAML::Node out(YAML::NodeType::Sequence);
+      std::set<std::string> seen;
+      for (size_t i = 0; i < raw.size(); ++i) {
+        if (!raw[i].IsScalar()) return fail("item " + std::to_string(i + 1) + " is " + describe(raw[i]) + ", expected a string");
+        const std::string item = raw[i].Scalar();
+        if (!spec.choices.empty() &&
+            std::find(spec.choices.begin(), spec.choices.end(), item) == spec.choices.end()) {
+          return fail(choice_problem(spec, item, "item " + std::to_string(i + 1)));
+        }
+        if (!seen.insert(item).second) return fail("item '" + item + "' is listed twice");
+        out.push_back(item);
+      }
+      return out;
+    }
+    case KeyType::AxisMap:
+      // Checked key by key in the loader, which knows the registry and the origins.
+      if (null) return YAML::Node(YAML::NodeType::Map);
+      if (!raw.IsMap()) return fail("expected a mapping {key: [values...]}, got " + describe(raw));
+      return YAML::Clone(raw);
+  }
+  return fail("internal: unhandled type");
+}
+
+std::string format_value(const KeySpec& spec, const YAML::Node& v) {
+  switch (spec.type) {
+    case KeyType::Bool: return v.as<bool>() ? "true" : "false";
+    case KeyType::Int: return std::to_string(v.as<int64_t>());
+    case KeyType::IntOrAuto: return v.Scalar() == "auto" ? "auto" : std::to_string(v.as<int64_t>());
+    case KeyType::Float: return format_float(v.as<double>());
+    case KeyType::String:
+    case KeyType::Path:
+    case KeyType::Choice: return quote_if_needed(v.Scalar());
+    case KeyType::StringList: {
+      std::string s = "[";
+      for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + quote_if_needed(v[i].Scalar());
+      return s + "]";
+    }
+    case KeyType::AxisMap: {
+      // Flow style on one line per axis is written by Config::dump(); this is the
+      // compact form used in tables.
+      std::string s = "{";
+      bool first = true;
+      for (const auto& kv : v) {
+        const KeySpec* axis = Registry::instance().find(kv.first.Scalar());
+        s += (first ? "" : ", ") + kv.first.Scalar() + ": [";
+        first = false;
+        for (size_t i = 0; i < kv.second.size(); ++i) {
+          s += (i ? ", " : "") + (axis ? format_value(*axis, kv.second[i]) : kv.second[i].Scalar());
+        }
+        s += "]";
+      }
+      return s + "}";
+    }
+  }
+  return "?";
+}
+
+}  // namespace dpst::config

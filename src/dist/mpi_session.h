@@ -1,0 +1,32 @@
+// MPI bootstrap owned by a main: MPI_Init_thread in the constructor, MPI_Finalize in the
+// destructor. A process started without mpirun/srun is a world of one.
+#pragma once
+
+namespace dpst::dist {
+
+class MpiSession {
+ public:
+  MpiSession(int* argc, char*** argv);
+  ~MpiSession();
+  MpiSession(const MpiSession&) = delete;
+  MpiSession& operator=(const MpiSession&) = delete;
+
+  int world_rank() const { return world_rank_; }
+  int world_size() const { return world_size_; }
+  int local_rank() const { return local_rank_; }  // rank among processes on this node
+  int local_size() const { return local_size_; }
+  int thread_level() const { return thread_level_; }  // MPI_THREAD_* actually provided
+
+  // Ends every rank of the job at once (MPI_Abort). For unrecoverable errors on one rank.
+  [[noreturn]] static void abort_job(int exit_code);
+
+ private:
+  int world_rank_ = 0;
+  int world_size_ = 1;
+  int local_rank_ = 0;
+  int local_size_ = 1;
+  int thread_level_ = 0;
+  bool owns_init_ = false;
+};
+
+}  // namespace dpst::dist
