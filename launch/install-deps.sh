@@ -14,7 +14,7 @@ packages=(
   libopenmpi-dev openmpi-bin
   libhdf5-dev hdf5-tools
   libyaml-cpp-dev libspdlog-dev libfmt-dev
-  libgtest-dev
+  libgtest-dev libgmock-dev
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   libturbojpeg0-dev
   libcli11-dev nlohmann-json3-dev

@@ -27,17 +27,17 @@ bool any_empty_list(const Config& c, const std::string& key) {
 
 }  // namespace
 
-std::vector<Problem> cross_field_problems(const Config& c, int world_size) {
+std::vector<Problem> cross_field_problems(const Config& c, int world_size, bool for_run) {
   std::vector<Problem> out;
   auto add = [&](const std::string& key, const std::string& msg) { out.push_back({c.origin(key), key, msg}); };
   const bool random_ok = c.get_bool("loss_nets.allow_random_init");
 
-  if (any_positive(c, "loss.depth_weight") && c.get_path("loss_nets.depth_weights").empty() && !random_ok) {
+  if (for_run && any_positive(c, "loss.depth_weight") && c.get_path("loss_nets.depth_weights").empty() && !random_ok) {
     add("loss.depth_weight",
         "is > 0 but loss_nets.depth_weights is not set; give the hourglass weight file, or set "
         "loss_nets.allow_random_init: true to train against a random depth network");
   }
-  if ((any_positive(c, "loss.content_weight") || any_positive(c, "loss.style_weight")) &&
+  if (for_run && (any_positive(c, "loss.content_weight") || any_positive(c, "loss.style_weight")) &&
       c.get_path("loss_nets.vgg16_weights").empty() && !random_ok) {
     add("loss_nets.vgg16_weights",
         "is not set but the content/style losses need VGG16; give the weight file, or set "

@@ -26,7 +26,7 @@ class Loader {
     if (options_.check_files) check_files();
     if (!problems_.empty()) throw ConfigProblems(problems_);
     // Cross-field rules assume every value is individually valid, so they run second.
-    problems_ = cross_field_problems(config_, options_.world_size);
+    problems_ = cross_field_problems(config_, options_.world_size, options_.check_files);
     if (!problems_.empty()) throw ConfigProblems(problems_);
     return std::move(config_);
   }
@@ -79,8 +79,8 @@ class Loader {
       problem(where, spec.key, error);
       return;
     }
-    if (spec.type == KeyType::AxisMap) {
-      value = check_axes(*value, base, where);
+    if (spec.type == KeyType::AxisMap && raw.IsMap()) {
+      value = check_axes(raw, base, where);  // the raw node keeps line:column marks
       if (!value) return;
     }
     config_.values_[spec.key] = *value;
