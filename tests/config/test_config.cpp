@@ -298,7 +298,7 @@ TEST_F(ConfigTest, SweepAxesAreValidatedPerValue) {
                       "sweep:\n  method: grid\n  axes:\n    loss.depth_weight: [0, 1.0e3, -5]\n"
                       "    loss.dpeth_layers: [[output]]\n    train.batch_size: [1, 2]\n");
   const auto err = load_error({f});
-  EXPECT_THAT(err, HasSubstr(f + ":4:37: sweep.axes.loss.depth_weight: value 3: must be >= 0 (got -5)"));
+  EXPECT_THAT(err, HasSubstr(f + ":4:35: sweep.axes.loss.depth_weight: value 3: must be >= 0 (got -5)"));
   EXPECT_THAT(err, HasSubstr("sweep.axes.loss.dpeth_layers: unknown key (did you mean 'loss.depth_layers'?)"));
   EXPECT_THAT(err, HasSubstr("sweep.axes.train.batch_size: cannot be swept"));
 }
