@@ -1,7 +1,13 @@
 // src/dist: everything that crosses process boundaries.
-//  - mpi_session.h  MPI bootstrap: init/finalize, world and node-local rank, works as a
-//                   single process with no launcher.
-// The Comm interface (MPI and NCCL backends) and the gradient reducer live here too.
+//  - mpi_session.h   MPI bootstrap: init/finalize, world and node-local rank; a process
+//                    started without mpirun/srun is a world of one;
+//  - comm.h          the Comm interface (broadcast, mean all-reduce, max, barrier) with
+//                    single-process, MPI (CPU) and NCCL (CUDA) backends, all with timeouts;
+//  - grad_reducer.h  bucketed gradient averaging that overlaps backward;
+//  - device.h        rank -> device and intra-op threads per rank.
 #pragma once
 
+#include "dist/comm.h"
+#include "dist/device.h"
+#include "dist/grad_reducer.h"
 #include "dist/mpi_session.h"

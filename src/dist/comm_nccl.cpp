@@ -1,0 +1,185 @@
+// NCCL backend (built only when CUDA and NCCL are found). Collectives run on a stream
+// of their own, ordered after the producer's compute with CUDA events and before the
+// consumer's with a stream wait, so the host never blocks inside a training step. The
+// unique id travels over the group's MPI communicator.
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#include <cuda_runtime_api.h>
+#include <nccl.h>
+
+#include <chrono>
+#include <thread>
+
+#include "common/errors.h"
+#include "dist/comm.h"
+
+namespace dpst::dist {
+namespace {
+
+#define DPST_CUDA_OK(expr, what)                                                                  \
+  do {                                                                                            \
+    const cudaError_t e_ = (expr);                                                                \
+    DPST_CHECK(e_ == cudaSuccess, DistributedError, what << ": " << cudaGetErrorString(e_));       \
+  } while (0)
+#define DPST_NCCL_OK(expr, what)                                                                  \
+  do {                                                                                            \
+    const ncclResult_t r_ = (expr);                                                               \
+    DPST_CHECK(r_ == ncclSuccess, DistributedError, what << ": " << ncclGetErrorString(r_));       \
+  } while (0)
+
+ncclDataType_t nccl_type(const torch::Tensor& t) {
+  switch (t.scalar_type()) {
+    case torch::kFloat: return ncclFloat32;
+    case torch::kDouble: return ncclFloat64;
+    case torch::kHalf: return ncclFloat16;
+    case torch::kBFloat16: return ncclBfloat16;
+    case torch::kLong: return ncclInt64;
+    case torch::kInt: return ncclInt32;
+    case torch::kByte: return ncclUint8;
+    default: break;
+  }
+  DPST_THROW(InternalError, "NCCL backend: unsupported dtype " << t.scalar_type());
+}
+
+// Polls an event from the host until it completes or the deadline passes.
+void wait_event(cudaEvent_t event, double timeout_s, int rank, const std::string& what, ncclComm_t comm) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s);
+  for (;;) {
+    const cudaError_t q = cudaEventQuery(event);
+    if (q == cudaSuccess) return;
+    DPST_CHECK(q == cudaErrorNotReady, DistributedError, "rank " << rank << ": " << what << ": " << cudaGetErrorString(q));
+    ncclResult_t async_error = ncclSuccess;
+    ncclCommGetAsyncError(comm, &async_error);
+    DPST_CHECK(async_error == ncclSuccess, DistributedError,
+               "rank " << rank << ": " << what << ": NCCL error " << ncclGetErrorString(async_error));
+    if (Clock::now() > deadline) {
+      ncclCommAbort(comm);
+      DPST_THROW(DistributedError, "rank " << rank << ": " << what << " did not complete within " << timeout_s
+                                           << " s (train.collective_timeout_s); another rank has died or hangs");
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
+
+class NcclPending final : public PendingReduce {
+ public:
+  NcclPending(torch::Tensor tensor, cudaEvent_t done, c10::cuda::CUDAStream consumer)
+      : tensor_(std::move(tensor)), done_(done), consumer_(consumer) {}
+  ~NcclPending() override { cudaEventDestroy(done_); }
+  bool test() override { return cudaEventQuery(done_) == cudaSuccess; }
+  // No host synchronisation: the consumer stream waits for the reduction on the GPU.
+  void wait() override { cudaStreamWaitEvent(consumer_.stream(), done_, 0); }
+
+ private:
+  torch::Tensor tensor_;  // keeps the buffer alive while NCCL writes into it
+  cudaEvent_t done_;
+  c10::cuda::CUDAStream consumer_;
+};
+
+class NcclComm final : public Comm {
+ public:
+  NcclComm(MPI_Comm group, int device_index, const CommOptions& options)
+      : device_index_(device_index), options_(options) {
+    MPI_Comm_rank(group, &rank_);
+    MPI_Comm_size(group, &size_);
+    c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device_index_));
+    ncclUniqueId id;
+    if (rank_ == 0) DPST_NCCL_OK(ncclGetUniqueId(&id), "ncclGetUniqueId");
+    const int rc = MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, group);
+    DPST_CHECK(rc == MPI_SUCCESS, DistributedError, "rank " << rank_ << ": broadcasting the NCCL unique id failed");
+    DPST_NCCL_OK(ncclCommInitRank(&comm_, size_, id, rank_), "rank " << rank_ << ": ncclCommInitRank");
+    DPST_CUDA_OK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+    scratch_ = torch::zeros({1}, torch::TensorOptions().dtype(torch::kLong).device(torch::kCUDA, device_index_));
+  }
+  ~NcclComm() override {
+    ncclCommDestroy(comm_);
+    cudaStreamDestroy(stream_);
+  }
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  std::string backend() const override { return "nccl"; }
+
+  void broadcast(torch::Tensor& tensor, int root) override {
+    check_tensor(tensor, "broadcast");
+    enqueue([&] {
+      return ncclBroadcast(tensor.data_ptr(), tensor.data_ptr(), tensor.numel(), nccl_type(tensor), root, comm_, stream_);
+    }, "broadcast");
+    host_wait("broadcast");
+  }
+
+  void allreduce_mean(torch::Tensor& tensor) override {
+    allreduce_mean_async(tensor, "all-reduce")->wait();
+    host_wait("all-reduce");
+  }
+
+  std::unique_ptr<PendingReduce> allreduce_mean_async(torch::Tensor tensor, const std::string& what) override {
+    check_tensor(tensor, what);
+    enqueue([&] {
+      return ncclAllReduce(tensor.data_ptr(), tensor.data_ptr(), tensor.numel(), nccl_type(tensor), ncclAvg, comm_, stream_);
+    }, what);
+    cudaEvent_t done;
+    DPST_CUDA_OK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming), what);
+    DPST_CUDA_OK(cudaEventRecord(done, stream_), what);
+    return std::make_unique<NcclPending>(tensor, done, c10::cuda::getCurrentCUDAStream(device_index_));
+  }
+
+  int64_t allreduce_max(int64_t value, const std::string& what) override {
+    scratch_.fill_(value);
+    enqueue([&] { return ncclAllReduce(scratch_.data_ptr(), scratch_.data_ptr(), 1, ncclInt64, ncclMax, comm_, stream_); },
+            what);
+    host_wait(what);
+    return scratch_.item<int64_t>();
+  }
+
+  void barrier(const std::string& what) override { allreduce_max(0, what); }
+
+ private:
+  void check_tensor(const torch::Tensor& t, const std::string& what) const {
+    DPST_CHECK(t.is_cuda(), InternalError, what << ": the NCCL backend takes CUDA tensors, got " << t.device());
+    DPST_CHECK(t.is_contiguous(), InternalError, what << ": tensor must be contiguous");
+  }
+
+  // Orders the collective after all work already queued on the compute stream.
+  template <typename Call>
+  void enqueue(Call&& call, const std::string& what) {
+    c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device_index_));
+    cudaEvent_t ready;
+    DPST_CUDA_OK(cudaEventCreateWithFlags(&ready, cudaEventDisableTiming), what);
+    DPST_CUDA_OK(cudaEventRecord(ready, c10::cuda::getCurrentCUDAStream(device_index_).stream()), what);
+    DPST_CUDA_OK(cudaStreamWaitEvent(stream_, ready, 0), what);
+    cudaEventDestroy(ready);
+    DPST_NCCL_OK(call(), "rank " << rank_ << ": " << what);
+  }
+
+  void host_wait(const std::string& what) {
+    cudaEvent_t done;
+    DPST_CUDA_OK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming), what);
+    DPST_CUDA_OK(cudaEventRecord(done, stream_), what);
+    try {
+      wait_event(done, options_.timeout_s, rank_, what, comm_);
+    } catch (...) {
+      cudaEventDestroy(done);
+      throw;
+    }
+    // The host saw it finish, so work queued from now on is ordered after it.
+    cudaEventDestroy(done);
+  }
+
+  int device_index_;
+  CommOptions options_;
+  int rank_ = 0;
+  int size_ = 1;
+  ncclComm_t comm_ = nullptr;
+  cudaStream_t stream_ = nullptr;
+  torch::Tensor scratch_;
+};
+
+}  // namespace
+
+std::unique_ptr<Comm> make_nccl_comm(MPI_Comm group, int device_index, const CommOptions& options) {
+  return std::make_unique<NcclComm>(group, device_index, options);
+}
+
+}  // namespace dpst::dist
