@@ -1,0 +1,14 @@
+// SIGTERM and SIGUSR1 (Slurm's warning before the time limit, or a user's kill) only set
+// a flag here; the trainer's group agrees on it at the next step boundary, checkpoints,
+// and exits with kExitRequeue so the batch script can requeue the job.
+#pragma once
+
+namespace dpst::train {
+
+void install_stop_handlers();
+bool stop_requested();
+int stop_signal();             // the signal number received, 0 if none
+void request_stop_for_test();  // as if a signal arrived
+void clear_stop_for_test();
+
+}  // namespace dpst::train

@@ -1,0 +1,122 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <csignal>
+
+#include "common/errors.h"
+#include "support/support.h"
+#include "train/checkpoint_store.h"
+#include "train/stop_signal.h"
+
+namespace dpst::train {
+namespace {
+
+namespace fs = std::filesystem;
+using test::read_file;
+using test::TempDir;
+using test::write_file;
+
+void write_state(const fs::path& dir, const std::string& text) { write_file(dir / "state.txt", text); }
+
+TEST(CheckpointStore, SaveMarksDoneAndLatestFindsIt) {
+  TempDir tmp;
+  CheckpointStore store(tmp / "ckpt", 3);
+  EXPECT_FALSE(store.latest().has_value());
+  const auto a = store.save(100, [](const fs::path& d) { write_state(d, "a"); });
+  EXPECT_EQ(a.filename(), "step-00000100");
+  EXPECT_TRUE(fs::exists(a / "DONE"));
+  EXPECT_EQ(read_file(a / "state.txt"), "a");
+  store.save(200, [](const fs::path& d) { write_state(d, "b"); });
+  EXPECT_EQ(CheckpointStore::step_of(*store.latest()), 200);
+}
+
+TEST(CheckpointStore, KeepsOnlyTheNewestK) {
+  TempDir tmp;
+  CheckpointStore store(tmp / "ckpt", 2);
+  for (int step : {10, 20, 30, 40}) store.save(step, [&](const fs::path& d) { write_state(d, std::to_string(step)); });
+  const auto all = store.complete();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(CheckpointStore::step_of(all[0]), 30);
+  EXPECT_EQ(CheckpointStore::step_of(all[1]), 40);
+  EXPECT_FALSE(fs::exists(tmp / "ckpt" / "step-00000010"));
+}
+
+TEST(CheckpointStore, AFolderWithoutDoneDoesNotCount) {
+  TempDir tmp;
+  CheckpointStore store(tmp / "ckpt", 3);
+  store.save(10, [](const fs::path& d) { write_state(d, "good"); });
+  // A crash after the rename but before DONE, and a crash mid-write.
+  write_state(tmp / "ckpt" / "step-00000020", "half");
+  write_state(tmp / "ckpt" / "step-00000030.tmp-999", "partial");
+  EXPECT_EQ(CheckpointStore::step_of(*store.latest()), 10);
+  // The next save replaces the incomplete folder and clears the stale temporary one.
+  store.save(20, [](const fs::path& d) { write_state(d, "new"); });
+  EXPECT_EQ(read_file(tmp / "ckpt" / "step-00000020" / "state.txt"), "new");
+  EXPECT_FALSE(fs::exists(tmp / "ckpt" / "step-00000030.tmp-999"));
+}
+
+TEST(CheckpointStore, FailedWriteLeavesThePreviousCheckpointIntact) {
+  TempDir tmp;
+  CheckpointStore store(tmp / "ckpt", 1);
+  store.save(10, [](const fs::path& d) { write_state(d, "good"); });
+  ::setenv("DPST_FAULT_INJECT", "checkpoint-write", 1);
+  try {
+    store.save(20, [](const fs::path& d) { write_state(d, "doomed"); });
+    ADD_FAILURE() << "expected OutputError";
+  } catch (const OutputError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("checkpoint for step 20 not written; the previous checkpoint is intact"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("No space left on device"));
+  }
+  ::unsetenv("DPST_FAULT_INJECT");
+  const auto all = store.complete();
+  ASSERT_EQ(all.size(), 1u);  // keep = 1 did not prune the good one
+  EXPECT_EQ(read_file(all[0] / "state.txt"), "good");
+  for (const auto& entry : fs::directory_iterator(tmp / "ckpt")) {
+    EXPECT_EQ(entry.path().filename(), "step-00000010") << "left behind: " << entry.path();
+  }
+}
+
+TEST(CheckpointStore, AnExceptionWhileWritingIsAnOutputErrorWithContext) {
+  TempDir tmp;
+  CheckpointStore store(tmp / "ckpt", 2);
+  try {
+    store.save(5, [](const fs::path&) { throw std::runtime_error("HDF5: cannot write dataset"); });
+    FAIL();
+  } catch (const OutputError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("checkpoint for step 5 not written"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("HDF5: cannot write dataset"));
+  }
+  EXPECT_TRUE(store.complete().empty());
+}
+
+TEST(CheckpointStore, UncreatableFolderIsAnOutputError) {
+  TempDir tmp;
+  write_file(tmp / "file", "x");
+  CheckpointStore store(tmp / "file" / "ckpt", 2);
+  EXPECT_THROW(store.save(1, [](const fs::path&) {}), OutputError);
+}
+
+TEST(WriteFileAtomically, ReplacesWholeFiles) {
+  TempDir tmp;
+  write_file_atomically(tmp / "p.yml", "step: 1\n");
+  write_file_atomically(tmp / "p.yml", "step: 2\n");
+  EXPECT_EQ(read_file(tmp / "p.yml"), "step: 2\n");
+  EXPECT_THROW(write_file_atomically(tmp / "missing" / "p.yml", "x"), OutputError);
+}
+
+TEST(StopSignal, SigusrAndSigtermSetTheFlag) {
+  install_stop_handlers();
+  clear_stop_for_test();
+  EXPECT_FALSE(stop_requested());
+  std::raise(SIGUSR1);
+  EXPECT_TRUE(stop_requested());
+  EXPECT_EQ(stop_signal(), SIGUSR1);
+  clear_stop_for_test();
+  std::raise(SIGTERM);
+  EXPECT_EQ(stop_signal(), SIGTERM);
+  clear_stop_for_test();
+}
+
+}  // namespace
+}  // namespace dpst::train
