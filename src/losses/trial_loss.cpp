@@ -1,0 +1,128 @@
+#include "losses/trial_loss.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "common/errors.h"
+
+namespace dpst::losses {
+
+TapNames union_of(const std::vector<TapNames>& lists) {
+  TapNames out;
+  for (const auto& list : lists)
+    for (const auto& name : list)
+      if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+  return out;
+}
+
+Targets compute_targets(models::Vgg16& vgg, models::Hourglass* depth, const torch::Tensor& x,
+                        const TapNames& vgg_taps, const TapNames& depth_taps) {
+  torch::NoGradGuard no_grad;
+  Targets t;
+  t.content = vgg->forward_taps(x, vgg_taps);
+  if (depth != nullptr && !depth_taps.empty()) {
+    DPST_CHECK(*depth, InternalError, "compute_targets: depth taps asked for but the depth network is empty");
+    t.depth = (*depth)->forward_taps(x, depth_taps);
+  }
+  return t;
+}
+
+std::map<std::string, torch::Tensor> style_grams(models::Vgg16& vgg, const torch::Tensor& style_image,
+                                                 const TapNames& layers) {
+  DPST_CHECK(style_image.dim() == 4 && style_image.size(0) == 1, InputError,
+             "style image must be (1, 3, H, W), got " << style_image.sizes());
+  torch::NoGradGuard no_grad;
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& [name, f] : vgg->forward_taps(style_image, layers)) out.emplace(name, gram(f));
+  return out;
+}
+
+std::map<std::string, double> LossTerms::values() const {
+  auto v = [](const torch::Tensor& t) { return t.defined() ? t.item<double>() : std::nan(""); };
+  return {{"content", v(content)}, {"style", v(style)}, {"depth", v(depth)}, {"tv", v(tv)}, {"total", v(total)}};
+}
+
+TrialLoss::TrialLoss(LossWeights weights, LossLayers layers, std::map<std::string, torch::Tensor> grams)
+    : weights_(weights), layers_(std::move(layers)), style_grams_(std::move(grams)) {
+  models::check_tap_names(layers_.content, models::Vgg16Impl::tap_names(), "VGG16");
+  models::check_tap_names(layers_.style, models::Vgg16Impl::tap_names(), "VGG16");
+  models::check_tap_names(layers_.depth, models::HourglassImpl::tap_names(), "hourglass");
+  if (weights_.style > 0)
+    for (const auto& name : layers_.style)
+      DPST_CHECK(style_grams_.count(name), InternalError, "TrialLoss: no style Gram for layer '" << name << "'");
+}
+
+TrialLoss TrialLoss::from_config(const config::Config& config, models::Vgg16& vgg, const torch::Tensor& style_image) {
+  LossWeights w;
+  w.content = config.get_float("loss.content_weight");
+  w.style = config.get_float("loss.style_weight");
+  w.depth = config.get_float("loss.depth_weight");
+  w.tv = config.get_float("loss.tv_weight");
+  LossLayers l;
+  l.content = config.get_strings("loss.content_layers");
+  l.style = config.get_strings("loss.style_layers");
+  l.depth = config.get_strings("loss.depth_layers");
+  return TrialLoss(w, l, style_grams(vgg, style_image, l.style));
+}
+
+TapNames TrialLoss::vgg_taps() const {
+  std::vector<TapNames> lists;
+  if (weights_.content > 0) lists.push_back(layers_.content);
+  if (weights_.style > 0) lists.push_back(layers_.style);
+  return union_of(lists);
+}
+
+TapNames TrialLoss::depth_taps() const { return weights_.depth > 0 ? layers_.depth : TapNames{}; }
+
+LossTerms TrialLoss::operator()(const torch::Tensor& y_hat, const Taps& vgg_out, const Taps& depth_out,
+                                const Targets& targets) const {
+  auto has_all = [](const Taps& taps, const TapNames& names) {
+    return !names.empty() &&
+           std::all_of(names.begin(), names.end(), [&](const std::string& n) { return taps.count(n) > 0; });
+  };
+  LossTerms t;
+  torch::Tensor total = torch::zeros({}, y_hat.options());
+  auto add = [&](torch::Tensor& slot, double weight, bool available, const char* name,
+                 const std::function<torch::Tensor()>& compute) {
+    DPST_CHECK(available || weight == 0, InternalError,
+               "the " << name << " term has weight " << weight << " but its features were not computed");
+    if (!available) return;
+    slot = compute();
+    if (weight > 0) total = total + weight * slot;
+  };
+  add(t.content, weights_.content, has_all(vgg_out, layers_.content) && has_all(targets.content, layers_.content),
+      "content", [&] { return content_loss(vgg_out, targets.content, layers_.content); });
+  add(t.style, weights_.style, has_all(vgg_out, layers_.style), "style",
+      [&] { return style_loss(vgg_out, style_grams_, layers_.style); });
+  add(t.depth, weights_.depth, has_all(depth_out, layers_.depth) && has_all(targets.depth, layers_.depth), "depth",
+      [&] { return depth_loss(depth_out, targets.depth, layers_.depth); });
+  add(t.tv, weights_.tv, true, "tv", [&] { return tv_loss(y_hat); });
+  t.total = total;
+  return t;
+}
+
+void TrialLoss::check_finite(const LossTerms& terms, int64_t step, const std::string& trial) {
+  const auto values = terms.values();
+  std::vector<std::string> bad;
+  for (const char* name : {"content", "style", "depth", "tv", "total"}) {
+    const torch::Tensor& t = name == std::string("content") ? terms.content
+                             : name == std::string("style") ? terms.style
+                             : name == std::string("depth") ? terms.depth
+                             : name == std::string("tv")    ? terms.tv
+                                                            : terms.total;
+    if (t.defined() && !std::isfinite(values.at(name))) {
+      std::ostringstream os;
+      os << name << " = " << values.at(name);
+      bad.push_back(os.str());
+    }
+  }
+  if (bad.empty()) return;
+  std::ostringstream os;
+  os << (trial.empty() ? std::string("training") : "trial " + trial) << " diverged at step " << step << ": ";
+  for (size_t i = 0; i < bad.size(); ++i) os << (i ? ", " : "") << bad[i];
+  os << " (non-finite loss; lower the learning rate or the loss weights)";
+  DPST_THROW(DivergedError, os.str());
+}
+
+}  // namespace dpst::losses

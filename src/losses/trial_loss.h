@@ -1,0 +1,89 @@
+// The loss stack of one trial, designed for a pack of K co-trained trials on one batch x:
+//   1. targets = compute_targets(vgg, depth, x, union of the pack's layers)  — once per
+//      step, no-grad, shared by the pack;
+//   2. the pack's outputs ŷ_1..ŷ_K are concatenated and run through VGG16 (and the depth
+//      net) as ONE batch; slice_taps(taps, m*B, B) gives trial m's rows;
+//   3. terms_m = trial_m(ŷ_m, vgg slice, depth slice, targets); Σ_m terms_m.total is
+//      backpropagated once.
+// Each trial holds its own λ's, layer sets and style Grams (computed once, at
+// construction). A term whose λ is 0 is still reported when its taps are given, but is
+// left out of the total (so λ3 = 0 is exactly the Johnson et al. baseline).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "config/config.h"
+#include "losses/terms.h"
+#include "models/hourglass.h"
+#include "models/vgg16.h"
+
+namespace dpst::losses {
+
+struct LossWeights {
+  double content = 1.0e5;  // λ1
+  double style = 1.0e10;   // λ2
+  double depth = 0.0;      // λ3
+  double tv = 0.0;         // λ_tv
+};
+
+struct LossLayers {
+  TapNames content{"relu2_2"};
+  TapNames style{"relu1_2", "relu2_2", "relu3_3", "relu4_3"};
+  TapNames depth{"output"};
+};
+
+// Features of the content batch x, computed once per step without grad.
+struct Targets {
+  Taps content;  // VGG16 taps of x
+  Taps depth;    // hourglass taps of x (empty when no trial uses the depth term)
+};
+
+// depth may be null (or depth_taps empty): then targets.depth stays empty.
+Targets compute_targets(models::Vgg16& vgg, models::Hourglass* depth, const torch::Tensor& x,
+                        const TapNames& vgg_taps, const TapNames& depth_taps);
+
+// Gram targets (1, C, C) of a style image (1, 3, H, W), RGB in [0, 1], without grad.
+std::map<std::string, torch::Tensor> style_grams(models::Vgg16& vgg, const torch::Tensor& style_image,
+                                                 const TapNames& layers);
+
+// The terms of one evaluation. Raw (unweighted) terms; total = Σ λ·term over terms with
+// λ > 0. A term that was not computed is an undefined tensor.
+struct LossTerms {
+  torch::Tensor content, style, depth, tv, total;
+  // Host values (synchronises with the device); NaN for a term not computed.
+  std::map<std::string, double> values() const;
+};
+
+class TrialLoss {
+ public:
+  TrialLoss(LossWeights weights, LossLayers layers, std::map<std::string, torch::Tensor> style_grams);
+  // loss.* keys of the config; the style Grams from the given style image.
+  static TrialLoss from_config(const config::Config& config, models::Vgg16& vgg, const torch::Tensor& style_image);
+
+  const LossWeights& weights() const { return weights_; }
+  const LossLayers& layers() const { return layers_; }
+  TapNames vgg_taps() const;    // the VGG16 taps this trial needs (content ∪ style layers)
+  TapNames depth_taps() const;  // the hourglass taps it needs (empty when λ3 = 0)
+
+  // y_hat: this trial's outputs (B, 3, H, W); vgg_out / depth_out: taps of y_hat (this
+  // trial's slice of the pack); targets: of the same x rows.
+  LossTerms operator()(const torch::Tensor& y_hat, const Taps& vgg_out, const Taps& depth_out,
+                       const Targets& targets) const;
+
+  // Throws DivergedError naming every non-finite term, the trial and the step.
+  static void check_finite(const LossTerms& terms, int64_t step, const std::string& trial = "");
+
+ private:
+  LossWeights weights_;
+  LossLayers layers_;
+  std::map<std::string, torch::Tensor> style_grams_;
+};
+
+// Union of tap lists, order of first appearance.
+TapNames union_of(const std::vector<TapNames>& lists);
+
+}  // namespace dpst::losses

@@ -1,0 +1,82 @@
+// The hourglass depth network δ of Chen et al. 2016 ("hourglass3" of
+// princeton-vl/relative_depth), built from the table in DESIGN.md §5. A frozen net:
+// it is always in eval mode (BatchNorm uses its running statistics; train() is a no-op).
+//
+// Layout and parameter names (dataprep/hourglass_torch.py builds the same names):
+//   stem.conv (7x7, 3->128, bias) + stem.bn (BatchNorm, affine, as the original's
+//   SpatialBatchNormalization defaults) + ReLU;
+//   L4, L3, L2, L1: one module per level, children `pre` (inception modules between the
+//   pool and the inner level), `post` (between the inner level and the x2 upsample) and
+//   `skip` (the same-resolution branch); L4/L3 pool with MaxPool2, L2/L1 with AvgPool2;
+//   a level's output is skip(x) + Up2(post(inner(pre(pool(x)))));
+//   head: conv 3x3 64->1 (bias) -> the depth map at input resolution.
+// Inception module inc(in, {a}, {k,r,o}...): `b0` = 1x1 in->a; for branch i >= 1,
+// `b<i>_reduce` = 1x1 in->r then `b<i>` = kxk r->o (padding k/2); each is a ConvBn
+// (`conv` with bias, `bn` = BatchNorm affine=false) followed by ReLU; branches are
+// concatenated in order.
+//
+// Input: RGB in [0, 1], no mean subtraction; H and W multiples of 16.
+// Taps: stem, L1, L2, L3, L4 (each level's output), output (the depth map).
+#pragma once
+
+#include <array>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "models/taps.h"
+
+namespace dpst::models {
+
+// (kernel, reduce channels, output channels) of an inception branch.
+using InceptionBranch = std::array<int64_t, 3>;
+
+class ConvBnImpl : public torch::nn::Module {
+ public:
+  ConvBnImpl(int64_t in, int64_t out, int64_t kernel, bool affine);
+  torch::Tensor forward(const torch::Tensor& x);  // relu(bn(conv(x)))
+
+ private:
+  torch::nn::Conv2d conv_{nullptr};
+  torch::nn::BatchNorm2d bn_{nullptr};
+};
+TORCH_MODULE(ConvBn);
+
+class InceptionImpl : public torch::nn::Module {
+ public:
+  InceptionImpl(int64_t in, int64_t a, std::vector<InceptionBranch> branches);
+  torch::Tensor forward(const torch::Tensor& x);
+  int64_t out_channels() const { return out_channels_; }
+
+ private:
+  ConvBn b0_{nullptr};
+  std::vector<std::pair<ConvBn, ConvBn>> branches_;
+  int64_t out_channels_ = 0;
+};
+TORCH_MODULE(Inception);
+
+class HourglassImpl : public torch::nn::Module {
+ public:
+  HourglassImpl();
+  static const TapNames& tap_names();  // stem, L1, L2, L3, L4, output
+
+  torch::Tensor forward(const torch::Tensor& x);  // the depth map (B, 1, H, W)
+  // Activations at the wanted taps; stops once every wanted tap is computed.
+  Taps forward_taps(const torch::Tensor& x, const TapNames& wanted);
+
+  void train(bool on = true) override;  // always eval: this network is frozen
+
+ private:
+  struct Level {
+    torch::nn::Sequential pre{nullptr}, post{nullptr}, skip{nullptr};
+    bool max_pool = true;
+  };
+  // Level k (1..4) of the input; returns an undefined tensor once all wanted taps are in.
+  torch::Tensor level(int k, const torch::Tensor& x, const TapNames& wanted, Taps& taps);
+  ConvBn stem_{nullptr};
+  std::array<Level, 5> levels_;  // index 1..4
+  torch::nn::Conv2d head_{nullptr};
+};
+TORCH_MODULE(Hourglass);
+
+}  // namespace dpst::models

@@ -1,0 +1,141 @@
+#include "models/loss_nets.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/errors.h"
+#include "models/det_init.h"
+
+namespace dpst::models {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Returns true when the net must start from random weights (allowed and logged).
+bool use_random_init(const FrozenNetSpec& spec, const std::string& network) {
+  if (!spec.weights.empty()) return false;
+  DPST_CHECK(spec.allow_random_init, InputError,
+             "no weight file for the " << network << " loss network: set " << spec.config_key
+                                       << " to a file made by dataprep/convert_weights.py (check it with "
+                                          "`dpst-weights check`), or set loss_nets.allow_random_init: true "
+                                          "for a smoke test (its numbers then mean nothing)");
+  spdlog::warn("!!! {} loss network uses RANDOM weights (loss_nets.allow_random_init: true, {} not set): "
+               "losses and metrics of this run are not comparable to pretrained ones; every results "
+               "table records this. !!!",
+               network, spec.config_key);
+  return true;
+}
+
+Provenance random_provenance() {
+  return {true, "random init (seed " + std::to_string(kLossNetRandomSeed) + ")"};
+}
+
+void check_network_attribute(const WeightFileInfo& info, const std::string& network) {
+  const std::string found = info.attribute("network");
+  DPST_CHECK(found.empty() || found == network, InputError,
+             "weight file '" << info.path.string() << "' holds a '" << found << "' network, not " << network);
+}
+
+// A file written by `dpst-weights init` holds random weights: same rules as no file.
+Provenance file_provenance(const FrozenNetSpec& spec, const WeightFileInfo& info, const std::string& network) {
+  if (info.attribute("random_init") != "true") return {false, spec.weights.string()};
+  DPST_CHECK(spec.allow_random_init, InputError,
+             "weight file '" << spec.weights.string() << "' (" << spec.config_key
+                             << ") holds randomly initialised weights (dpst-weights init), not trained ones; "
+                                "set loss_nets.allow_random_init: true to use it for a smoke test");
+  spdlog::warn("!!! {} loss network uses RANDOM weights from {} (loss_nets.allow_random_init: true): losses and "
+               "metrics of this run are not comparable to pretrained ones. !!!",
+               network, spec.weights.string());
+  return {true, spec.weights.string() + " (random init)"};
+}
+
+}  // namespace
+
+LoadedVgg16 load_vgg16(const FrozenNetSpec& spec) {
+  LoadedVgg16 out{Vgg16(), {}};
+  if (use_random_init(spec, "VGG16")) {
+    det_init(*out.net, kLossNetRandomSeed);
+    out.provenance = random_provenance();
+  } else {
+    const WeightFileInfo info = load_weights(*out.net, spec.weights, "vgg16");
+    check_network_attribute(info, "vgg16");
+    out.net->set_preprocessing(parse_vgg_preprocessing(info.attribute("preprocessing", "imagenet")));
+    out.provenance = file_provenance(spec, info, "VGG16");
+    spdlog::info("VGG16 loss network: {} (preprocessing {})", spec.weights.string(),
+                 to_string(out.net->preprocessing()));
+  }
+  freeze(*out.net);
+  return out;
+}
+
+LoadedHourglass load_hourglass(const FrozenNetSpec& spec) {
+  LoadedHourglass out{Hourglass(), {}};
+  if (use_random_init(spec, "hourglass depth")) {
+    det_init(*out.net, kLossNetRandomSeed);
+    out.provenance = random_provenance();
+  } else {
+    const WeightFileInfo info = load_weights(*out.net, spec.weights, "hourglass");
+    check_network_attribute(info, "hourglass");
+    out.provenance = file_provenance(spec, info, "hourglass depth");
+    spdlog::info("hourglass depth network: {}", spec.weights.string());
+  }
+  freeze(*out.net);
+  return out;
+}
+
+LossNets load_loss_nets(const config::Config& config, bool need_depth) {
+  const bool allow = config.get_bool("loss_nets.allow_random_init");
+  LossNets nets;
+  nets.vgg = load_vgg16({config.get_path("loss_nets.vgg16_weights"), allow, "loss_nets.vgg16_weights"});
+  if (need_depth)
+    nets.depth = load_hourglass({config.get_path("loss_nets.depth_weights"), allow, "loss_nets.depth_weights"});
+  return nets;
+}
+
+void export_transform_net(const TransformNetImpl& net, const fs::path& path, const std::string& source) {
+  save_weights(net, path,
+               {{"network", "transform"},
+                {"layout", "pytorch/examples fast_neural_style TransformerNet"},
+                {"preprocessing", "rgb_0_1"},
+                {"io_range", "input and output RGB in [0, 1] (pytorch/examples uses 0-255: feed x/255, "
+                             "multiply the output by 255)"},
+                {"width", std::to_string(net.options().width)},
+                {"residual_blocks", std::to_string(net.options().residual_blocks)},
+                {"source", source}});
+}
+
+TransformNet load_transform_net(const fs::path& path) {
+  const WeightFileInfo info = read_weight_file_info(path);
+  check_network_attribute(info, "transform");
+  const std::string pre = info.attribute("preprocessing", "rgb_0_1");
+  DPST_CHECK(pre == "rgb_0_1", InputError,
+             "weight file '" << path.string() << "' is an f_W for '" << pre
+                             << "' images; dpst's f_W works on RGB in [0, 1] (rgb_0_1)");
+  TransformNetOptions options;
+  if (!info.attribute("width").empty()) {
+    options.width = std::stoll(info.attribute("width"));
+    options.residual_blocks = std::stoll(info.attribute("residual_blocks", "5"));
+  } else {
+    // No attributes (e.g. written by another tool): infer from the shapes.
+    const auto tensors = read_all_tensors(path);
+    auto it = tensors.find("conv1.conv2d.weight");
+    DPST_CHECK(it != tensors.end(), InputError,
+               "weight file '" << path.string() << "' has no 'conv1.conv2d.weight': not a transform net");
+    options.width = it->second.size(0);
+    options.residual_blocks = 0;
+    while (tensors.count("res" + std::to_string(options.residual_blocks + 1) + ".conv1.conv2d.weight"))
+      ++options.residual_blocks;
+  }
+  TransformNet net(options);
+  load_weights(*net, path, "transform (width " + std::to_string(options.width) + ", " +
+                               std::to_string(options.residual_blocks) + " residual blocks)");
+  return net;
+}
+
+std::shared_ptr<torch::nn::Module> make_network(const std::string& name, TransformNetOptions options) {
+  if (name == "vgg16") return Vgg16().ptr();
+  if (name == "hourglass") return Hourglass().ptr();
+  if (name == "transform") return TransformNet(options).ptr();
+  DPST_THROW(ConfigError, "unknown network '" << name << "' (known: vgg16, hourglass, transform)");
+}
+
+}  // namespace dpst::models

@@ -1,0 +1,68 @@
+// Building the frozen loss networks (VGG16, hourglass) from weight files, and f_W's
+// weight files (export/import in pytorch/examples' TransformerNet layout).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "config/config.h"
+#include "models/hourglass.h"
+#include "models/transform_net.h"
+#include "models/vgg16.h"
+#include "models/weights_io.h"
+
+namespace dpst::models {
+
+// Seed of the deterministic init of a loss network started without weights: fixed, so
+// every rank and every trial sees the same "random" network.
+constexpr uint64_t kLossNetRandomSeed = 0;
+
+struct FrozenNetSpec {
+  std::filesystem::path weights;   // empty = none
+  bool allow_random_init = false;  // loss_nets.allow_random_init
+  std::string config_key;          // named in errors, e.g. "loss_nets.vgg16_weights"
+};
+
+// Whether a loss network started from a weight file or from a random init.
+struct Provenance {
+  bool random_init = false;
+  std::string source;  // the weight file's path, or "random init (seed 0)"
+};
+
+struct LoadedVgg16 {
+  Vgg16 net{nullptr};
+  Provenance provenance;
+};
+struct LoadedHourglass {
+  Hourglass net{nullptr};
+  Provenance provenance;
+};
+
+// Loads strictly and freezes. With no weight file: InputError naming the config key,
+// unless allow_random_init, in which case a loud warning is logged and the net is filled
+// by det_init(kLossNetRandomSeed). VGG16 takes its preprocessing from the file.
+LoadedVgg16 load_vgg16(const FrozenNetSpec& spec);
+LoadedHourglass load_hourglass(const FrozenNetSpec& spec);
+
+// Both loss networks as the config asks (the depth net only when need_depth).
+struct LossNets {
+  LoadedVgg16 vgg;
+  LoadedHourglass depth;  // depth.net is empty when not needed
+  // True when any loss network runs on random weights: record it with every result.
+  bool random_init() const { return vgg.provenance.random_init || (depth.net && depth.provenance.random_init); }
+};
+LossNets load_loss_nets(const config::Config& config, bool need_depth);
+
+// f_W weight files: the TransformerNet names plus attributes network=transform, width,
+// residual_blocks, preprocessing=rgb_0_1 (input and output RGB in [0, 1]).
+void export_transform_net(const TransformNetImpl& net, const std::filesystem::path& path, const std::string& source);
+// Reads width/residual_blocks from the file's attributes (or infers them from the
+// shapes), builds the net and loads it strictly. InputError if the file says its
+// images are 0-255 (a pytorch/examples model converted as such).
+TransformNet load_transform_net(const std::filesystem::path& path);
+
+// Builds an empty network by name: "vgg16", "hourglass", "transform" (with options).
+// ConfigError for other names.
+std::shared_ptr<torch::nn::Module> make_network(const std::string& name, TransformNetOptions options = {});
+
+}  // namespace dpst::models

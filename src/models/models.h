@@ -1,0 +1,20 @@
+// src/models: the three networks and their weight files.
+//  - transform_net.h  f_W (Johnson et al. 2016, pytorch/examples TransformerNet layout);
+//                     RGB in [0, 1] in and out — the project's image convention;
+//  - vgg16.h          VGG16 loss network, taps relu1_2..relu4_3, its own preprocessing;
+//  - hourglass.h      Chen et al. 2016 hourglass depth network, taps stem, L1..L4, output;
+//  - weights_io.h     HDF5 weight files by torchvision-style names, strict loading;
+//  - loss_nets.h      loss networks from config (refusing random init unless allowed),
+//                     f_W export/import;
+//  - det_init.h       deterministic weights shared with Python (random init, parity tests);
+//  - macs.h           MAC counting of convolutions; taps.h: tap maps, freeze, counts.
+#pragma once
+
+#include "models/det_init.h"
+#include "models/hourglass.h"
+#include "models/loss_nets.h"
+#include "models/macs.h"
+#include "models/taps.h"
+#include "models/transform_net.h"
+#include "models/vgg16.h"
+#include "models/weights_io.h"

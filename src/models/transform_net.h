@@ -1,0 +1,72 @@
+// f_W, the image transform network of Johnson et al. 2016, laid out exactly like
+// pytorch/examples' fast_neural_style TransformerNet so exported weights load there:
+//   conv1.conv2d, in1, conv2.conv2d, in2, conv3.conv2d, in3, res1..resN.{conv1.conv2d,
+//   in1, conv2.conv2d, in2}, deconv1.conv2d, in4, deconv2.conv2d, in5, deconv3.conv2d.
+// ConvLayer = reflection padding (k/2) + conv; UpsampleConvLayer = nearest x2 upsample
+// first; InstanceNorm with affine scale/shift, no running statistics.
+//
+// INPUT/OUTPUT CONVENTION (the one place it is stated): f_W maps RGB images in [0, 1]
+// (B, 3, H, W) to RGB images on the same [0, 1] scale. The output is not clamped here;
+// clamp only when saving an image. pytorch/examples uses 0-255 images instead: a Python
+// user of an exported dpst model feeds x/255 and multiplies the output by 255.
+#pragma once
+
+#include <torch/torch.h>
+
+namespace dpst::models {
+
+struct TransformNetOptions {
+  int64_t width = 32;           // channels of the first conv; then 2x and 4x (paper: 32)
+  int64_t residual_blocks = 5;  // paper: 5
+};
+
+// ConvLayer / UpsampleConvLayer of pytorch/examples (child named "conv2d").
+class ConvLayerImpl : public torch::nn::Module {
+ public:
+  ConvLayerImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t upsample = 1);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  torch::nn::ReflectionPad2d pad_{nullptr};
+  torch::nn::Conv2d conv2d_{nullptr};
+  int64_t upsample_;
+};
+TORCH_MODULE(ConvLayer);
+
+class ResidualBlockImpl : public torch::nn::Module {
+ public:
+  explicit ResidualBlockImpl(int64_t channels);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  ConvLayer conv1_{nullptr}, conv2_{nullptr};
+  torch::nn::InstanceNorm2d in1_{nullptr}, in2_{nullptr};
+};
+TORCH_MODULE(ResidualBlock);
+
+class TransformNetImpl : public torch::nn::Module {
+ public:
+  explicit TransformNetImpl(TransformNetOptions options = {});
+  torch::Tensor forward(const torch::Tensor& x);
+  const TransformNetOptions& options() const { return options_; }
+
+  // Names of the parameters that cannot change the output: the bias of every conv that
+  // feeds an InstanceNorm (the norm subtracts any per-channel constant) and each residual
+  // block's in2.bias (a per-channel constant that the next InstanceNorm removes). Their
+  // true gradient is exactly 0; the computed one is rounding noise, which Adam would
+  // scale up to full-size steps. They stay in the weight file (TransformerNet layout) but
+  // the trainer does not optimise them.
+  std::vector<std::string> normalised_away_parameters() const;
+  // Every other parameter: what the trainer optimises and all-reduces.
+  std::vector<torch::Tensor> trained_parameters() const;
+
+ private:
+  TransformNetOptions options_;
+  ConvLayer conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr};
+  torch::nn::InstanceNorm2d in1_{nullptr}, in2_{nullptr}, in3_{nullptr}, in4_{nullptr}, in5_{nullptr};
+  std::vector<ResidualBlock> res_;
+  ConvLayer deconv1_{nullptr}, deconv2_{nullptr}, deconv3_{nullptr};
+};
+TORCH_MODULE(TransformNet);
+
+}  // namespace dpst::models
