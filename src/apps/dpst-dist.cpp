@@ -8,6 +8,7 @@
 #include "common/common.h"
 #include "config/config.h"
 #include "dist/dist.h"
+#include "train/train.h"
 
 int main(int argc, char** argv) {
   dpst::dist::MpiSession mpi(&argc, &argv);
@@ -17,7 +18,8 @@ int main(int argc, char** argv) {
                "sweep) on one process or under mpirun/srun."};
   app.set_version_flag("--version", dpst::version_string());
   std::vector<std::string> config_files, overrides;
-  std::string log_level;
+  std::string log_level, resume = "auto";
+  bool overwrite = false;
   bool dump_config = false, help_config = false, show_build_info = false, check_only = false;
   app.add_option("-c,--config", config_files, "YAML config file; repeat to layer files (later wins)");
   app.add_option("--set", overrides, "Override one key: --set section.key=value (repeatable, wins over files)");
@@ -25,6 +27,9 @@ int main(int argc, char** argv) {
   app.add_flag("--help-config", help_config, "Print every configuration key with type, default and help");
   app.add_flag("--build-info", show_build_info, "Print versions of dpst and the libraries it was built with");
   app.add_flag("--check", check_only, "Validate the configuration, including that the files it names exist, and exit");
+  app.add_option("--resume", resume, "auto: continue from the newest complete checkpoint (default); none: start fresh")
+      ->check(CLI::IsMember({"auto", "none"}));
+  app.add_flag("--overwrite", overwrite, "With --resume none: delete an existing run folder first");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|critical|off (default: info on rank 0, warn elsewhere)");
 
   try {
@@ -59,7 +64,9 @@ int main(int argc, char** argv) {
                    overrides.size(), mpi.world_size());
       return dpst::kExitOk;
     }
-    DPST_THROW(dpst::ConfigError,
-               "this build of dpst-dist has no trainer yet; use --check, --dump-config or --help-config");
+    dpst::train::JobOptions job;
+    job.resume = resume == "auto";
+    job.overwrite = overwrite;
+    return dpst::train::run_job(config, mpi, job);
   });
 }

@@ -19,11 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string step_name(int64_t step) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "step-%08lld", static_cast<long long>(step));
-  return buf;
-}
 
 // Testing hook for the "disk full during a checkpoint" path: DPST_FAULT_INJECT=
 // checkpoint-write makes the next save fail after its files are written, as an
@@ -70,6 +65,12 @@ void write_file_atomically(const fs::path& path, const std::string& text) {
 
 CheckpointStore::CheckpointStore(fs::path dir, int keep) : dir_(std::move(dir)), keep_(std::max(1, keep)) {}
 
+std::string CheckpointStore::folder_name(int64_t step) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "step-%08lld", static_cast<long long>(step));
+  return buf;
+}
+
 int64_t CheckpointStore::step_of(const fs::path& checkpoint) {
   const std::string name = checkpoint.filename().string();
   DPST_CHECK(name.rfind("step-", 0) == 0, InternalError, checkpoint.string() << " is not a checkpoint folder");
@@ -99,9 +100,9 @@ fs::path CheckpointStore::save(int64_t step, const std::function<void(const fs::
   std::error_code ec;
   fs::create_directories(dir_, ec);
   DPST_CHECK(!ec, OutputError, dir_.string() << ": cannot create checkpoint folder: " << ec.message());
-  const fs::path final_dir = dir_ / step_name(step);
+  const fs::path final_dir = dir_ / folder_name(step);
   if (fs::exists(final_dir / kDoneMarker)) return final_dir;  // this exact state is already saved
-  const fs::path tmp = dir_ / (step_name(step) + ".tmp-" + std::to_string(::getpid()));
+  const fs::path tmp = dir_ / (folder_name(step) + ".tmp-" + std::to_string(::getpid()));
   fs::remove_all(tmp, ec);
   fs::create_directory(tmp, ec);
   DPST_CHECK(!ec, OutputError, tmp.string() << ": cannot create: " << ec.message());

@@ -26,6 +26,8 @@ class CheckpointStore {
   std::optional<std::filesystem::path> latest() const;
 
   static int64_t step_of(const std::filesystem::path& checkpoint);
+  static std::string folder_name(int64_t step);  // "step-00001000"
+  const std::filesystem::path& dir() const { return dir_; }
   static constexpr const char* kDoneMarker = "DONE";
 
  private:

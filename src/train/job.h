@@ -1,0 +1,20 @@
+// One dpst-dist job: from a loaded configuration to an exit code.
+#pragma once
+
+#include "config/config.h"
+#include "dist/mpi_session.h"
+
+namespace dpst::train {
+
+struct JobOptions {
+  bool resume = true;      // --resume auto
+  bool overwrite = false;  // --overwrite (with --resume none)
+};
+
+// Trains what the configuration describes and returns the process exit code
+// (kExitOk, kExitRequeue after a stop signal, kExitDiverged when every trial failed).
+// Errors that only this rank sees end the whole job (MPI_Abort) so no rank is left
+// waiting in a collective.
+int run_job(const config::Config& config, const dist::MpiSession& mpi, const JobOptions& options);
+
+}  // namespace dpst::train

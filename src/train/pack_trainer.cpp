@@ -1,0 +1,502 @@
+#include "train/pack_trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <sstream>
+
+#include <torch/optim/adam.h>
+
+#include "common/errors.h"
+#include "common/logging.h"
+#include "data/dataset.h"
+#include "data/image_io.h"
+#include "data/loader.h"
+#include "data/sampler.h"
+#include "dist/grad_reducer.h"
+#include "losses/trial_loss.h"
+#include "models/loss_nets.h"
+#include "train/checkpoint_store.h"
+#include "train/run_files.h"
+#include "train/stop_signal.h"
+#include "train/trial_state.h"
+
+namespace dpst::train {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const char* const kTermNames[] = {"content", "style", "depth", "tv", "total"};
+constexpr int kTerms = 5;
+
+// One trial of the pack while it trains.
+struct TrialRun {
+  const TrialSpec* spec = nullptr;
+  models::TransformNet net{nullptr};
+  std::unique_ptr<torch::optim::Adam> adam;
+  std::unique_ptr<losses::TrialLoss> loss;
+  std::unique_ptr<dist::GradientReducer> reducer;
+  std::unique_ptr<CheckpointStore> store;
+  std::unique_ptr<MetricsLog> metrics;
+  bool failed = false;
+  std::string failure;
+  std::array<double, kTerms> last{};  // group-mean terms at the last log step
+  std::string label() const { return spec->id; }
+};
+
+torch::Tensor load_style_image(const fs::path& path, int64_t short_side) {
+  cv::Mat rgb = data::resize_shorter_side(data::decode_image(path), static_cast<int>(short_side));
+  auto planar = torch::empty({1, 3, rgb.rows, rgb.cols}, torch::kUInt8);
+  data::to_planar(rgb, planar.data_ptr<uint8_t>());
+  return planar.to(torch::kFloat).div_(255.0);
+}
+
+std::string format_duration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "?";
+  const auto s = static_cast<long long>(seconds);
+  std::ostringstream os;
+  if (s >= 3600) os << s / 3600 << "h";
+  if (s >= 60) os << (s % 3600) / 60 << "m";
+  os << s % 60 << "s";
+  return os.str();
+}
+
+std::string sci(double v) {
+  if (!std::isfinite(v)) return "nan";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4e", v);
+  return buf;
+}
+
+std::vector<torch::Tensor> state_tensors(torch::nn::Module& net) {
+  std::vector<torch::Tensor> out;
+  for (const auto& p : net.parameters()) out.push_back(p);
+  for (const auto& b : net.buffers()) out.push_back(b);
+  return out;
+}
+
+// True on every rank iff all ranks of the group hold bit-identical weights.
+bool weights_identical(dist::Comm& comm, torch::nn::Module& net, uint64_t* checksum_out) {
+  const uint64_t sum = dist::checksum(state_tensors(net));
+  *checksum_out = sum;
+  const int64_t mine = static_cast<int64_t>(sum >> 1);
+  const int64_t highest = comm.allreduce_max(mine, "weights checksum");
+  return comm.allreduce_max(highest != mine ? 1 : 0, "weights checksum agreement") == 0;
+}
+
+// The newest checkpoint step that every trial of the pack has complete.
+std::optional<int64_t> common_checkpoint_step(const std::vector<TrialRun>& runs) {
+  std::optional<std::set<int64_t>> common;
+  bool any = false;
+  for (const auto& r : runs) {
+    std::set<int64_t> steps;
+    for (const auto& c : r.store->complete()) steps.insert(CheckpointStore::step_of(c));
+    any = any || !steps.empty();
+    if (!common) {
+      common = steps;
+    } else {
+      std::set<int64_t> both;
+      for (int64_t s : steps) {
+        if (common->count(s)) both.insert(s);
+      }
+      common = both;
+    }
+  }
+  if (!any) return std::nullopt;
+  DPST_CHECK(common && !common->empty(), InputError,
+             "the trials of this pack have no checkpoint step in common (" << runs.front().spec->dir.parent_path().string()
+                                                                          << "); delete their checkpoints folders to "
+                                                                             "restart the pack");
+  return *common->rbegin();
+}
+
+class PackTrainer {
+ public:
+  PackTrainer(const std::vector<TrialSpec>& trials, const GroupContext& ctx)
+      : trials_(trials), ctx_(ctx), comm_(*ctx.comm), base_(trials.front().config) {}
+
+  PackResult run() {
+    set_up_networks();
+    set_up_trials();
+    resume_or_start();
+    set_up_data();
+    print_settings();
+    return train();
+  }
+
+ private:
+  const std::vector<TrialSpec>& trials_;
+  GroupContext ctx_;
+  dist::Comm& comm_;
+  const config::Config& base_;
+  models::LossNets nets_;
+  std::vector<TrialRun> runs_;
+  models::TapNames vgg_taps_, depth_taps_;
+  int64_t step_ = 0, iterations_ = 0, images_seen_ = 0;
+  data::Cursor cursor_;
+  std::unique_ptr<data::Loader> loader_;
+  std::string resumed_from_ = "fresh start";
+  bool leader() const { return comm_.rank() == 0; }
+
+  void set_up_networks() {
+    bool need_depth = false;
+    for (const auto& t : trials_) need_depth = need_depth || t.config.get_float("loss.depth_weight") > 0;
+    nets_ = models::load_loss_nets(base_, need_depth);
+    nets_.vgg.net->to(ctx_.device);
+    if (nets_.depth.net) nets_.depth.net->to(ctx_.device);
+  }
+
+  void set_up_trials() {
+    for (const auto& spec : trials_) {
+      TrialRun r;
+      r.spec = &spec;
+      const auto& c = spec.config;
+      // Seeded on every rank, then rank 0's weights are broadcast: identical starts even if
+      // a platform's RNG differed.
+      torch::manual_seed(static_cast<uint64_t>(c.get_int("run.seed")));
+      r.net = models::TransformNet(models::TransformNetOptions{c.get_int("model.width"), c.get_int("model.residual_blocks")});
+      r.net->to(ctx_.device);
+      for (auto& t : state_tensors(*r.net)) {
+        torch::NoGradGuard no_grad;
+        comm_.broadcast(t, 0);
+      }
+      // Parameters that cannot change the output are left alone (transform_net.h says why).
+      const auto skip = r.net->normalised_away_parameters();
+      for (const auto& item : r.net->named_parameters()) {
+        if (std::find(skip.begin(), skip.end(), item.key()) != skip.end()) item.value().set_requires_grad(false);
+      }
+      const std::vector<torch::Tensor> trained = r.net->trained_parameters();
+      r.adam = std::make_unique<torch::optim::Adam>(trained, torch::optim::AdamOptions(c.get_float("optim.lr")));
+      const auto style = load_style_image(c.get_path("loss.style_image"), c.get_int("loss.style_size")).to(ctx_.device);
+      r.loss = std::make_unique<losses::TrialLoss>(losses::TrialLoss::from_config(c, nets_.vgg.net, style));
+      r.reducer = std::make_unique<dist::GradientReducer>(trained, comm_, c.get_float("train.bucket_mb"),
+                                                          "trial " + spec.id);
+      r.store = std::make_unique<CheckpointStore>(spec.dir / "checkpoints", static_cast<int>(c.get_int("train.keep_checkpoints")));
+      runs_.push_back(std::move(r));
+    }
+    std::vector<models::TapNames> vgg, depth;
+    for (const auto& r : runs_) {
+      vgg.push_back(r.loss->vgg_taps());
+      depth.push_back(r.loss->depth_taps());
+    }
+    vgg_taps_ = losses::union_of(vgg);
+    depth_taps_ = losses::union_of(depth);
+    iterations_ = base_.get_int("train.iterations");
+  }
+
+  void resume_or_start() {
+    const auto step = ctx_.resume ? common_checkpoint_step(runs_) : std::nullopt;
+    if (step) {
+      for (auto& r : runs_) {
+        const fs::path folder = r.store->dir() / CheckpointStore::folder_name(*step);
+        const TrialState s = read_trial_state(folder, *r.net, *r.adam);
+        step_ = s.step;
+        cursor_ = s.cursor;
+        images_seen_ = s.images_seen;
+      }
+      resumed_from_ = "step " + std::to_string(*step) + " (" + (runs_.size() == 1 ? runs_.front().store->dir().string()
+                                                                                  : std::string("each trial's checkpoints")) + ")";
+    }
+    for (auto& r : runs_) {
+      uint64_t sum = 0;
+      DPST_CHECK(weights_identical(comm_, *r.net, &sum), DistributedError,
+                 "trial " << r.label() << ": ranks of the group hold different f_W weights after "
+                          << (step ? "loading the checkpoint" : "initialisation"));
+      if (leader()) {
+        std::error_code ec;
+        fs::remove(r.spec->dir / kFinishedMarker, ec);  // training further than a finished run
+        fs::remove(r.spec->dir / kFailedMarker, ec);    // a retry (e.g. with a lower learning rate)
+        fs::create_directories(r.spec->dir, ec);
+        DPST_CHECK(!ec, OutputError, r.spec->dir.string() << ": cannot create trial folder: " << ec.message());
+        write_file_atomically(r.spec->dir / "config.yaml", r.spec->config.dump());
+        r.metrics = std::make_unique<MetricsLog>(r.spec->dir, step_);
+      }
+    }
+  }
+
+  void set_up_data() {
+    const fs::path path = base_.get_path("data.path");
+    const std::string split = base_.get_string("data.train_split");
+    const int64_t n = data::Dataset::open(path, split).size();
+    data::Sampler sampler(n, base_.get_int("train.batch_size"), comm_.size(), comm_.rank(),
+                          static_cast<uint64_t>(base_.get_int("run.seed")));
+    sampler.restore(cursor_);
+    if (sampler.dropped_per_epoch() > 0) {
+      spdlog::info("{} of {} images per epoch are left out so every rank takes {} full batches", sampler.dropped_per_epoch(),
+                   n, sampler.batches_per_epoch());
+    }
+    data::LoaderOptions options;
+    options.path = path;
+    options.split = split;
+    options.threads = static_cast<int>(base_.get_int("data.loader_threads"));
+    options.prefetch = static_cast<int>(base_.get_int("data.prefetch"));
+    loader_ = std::make_unique<data::Loader>(options, std::move(sampler));
+  }
+
+  void print_settings() {
+    const int64_t batch = base_.get_int("train.batch_size");
+    const auto provenance = [](const models::Provenance& p) {
+      return p.random_init ? std::string("RANDOM INIT (loss_nets.allow_random_init)") : p.source;
+    };
+    std::vector<std::pair<std::string, std::string>> rows = {
+        {"world size", std::to_string(ctx_.world_size)},
+        {"rank groups", std::to_string(ctx_.num_groups) + " x " + std::to_string(comm_.size()) + " ranks"},
+        {"this group", std::to_string(ctx_.group_index)},
+        {"batch per rank", std::to_string(batch)},
+        {"global batch", std::to_string(batch * comm_.size())},
+        {"threads per rank", std::to_string(ctx_.threads)},
+        {"device", ctx_.device.str()},
+        {"backend", comm_.backend()},
+        {"trials in pack", std::to_string(runs_.size())},
+        {"iterations", std::to_string(iterations_)},
+        {"start", resumed_from_},
+        {"dataset", base_.get_path("data.path").string() + " [" + base_.get_string("data.train_split") + "], " +
+                        std::to_string(loader_->dataset().size()) + " images"},
+        {"VGG16 weights", provenance(nets_.vgg.provenance)},
+        {"depth weights", nets_.depth.net ? provenance(nets_.depth.provenance) : std::string("not used (lambda3 = 0)")},
+        {"random-init loss nets", nets_.random_init() ? "YES: results are not comparable to pretrained ones" : "no"},
+    };
+    for (const auto& r : runs_) rows.emplace_back("trial " + r.label(), r.spec->dir.string());
+    size_t width = 0;
+    for (const auto& [k, v] : rows) width = std::max(width, k.size());
+    spdlog::info("effective settings:");
+    for (const auto& [k, v] : rows) spdlog::info("  {}{}  {}", k, std::string(width - k.size(), ' '), v);
+    if (nets_.random_init()) spdlog::warn("a loss network runs on random weights: this run is a smoke test, not a result");
+  }
+
+  // Marks trial i failed on every rank (the flags were agreed), writes FAILED.
+  void fail_trial(TrialRun& r, const std::string& message) {
+    r.failed = true;
+    r.failure = message;
+    spdlog::error("{}", message);
+    if (leader()) write_file_atomically(r.spec->dir / kFailedMarker, message + "\n");
+  }
+
+  void checkpoint(const std::string& why) {
+    int64_t failed_write = 0;
+    std::string error;
+    for (auto& r : runs_) {
+      if (r.failed) continue;
+      uint64_t sum = 0;
+      DPST_CHECK(weights_identical(comm_, *r.net, &sum), DistributedError,
+                 "trial " << r.label() << ": ranks of the group hold different f_W weights at step " << step_);
+      if (!leader()) continue;
+      try {
+        const std::string progress = progress_text(r, "checkpointed");
+        const TrialState state{step_, loader_cursor_, images_seen_};
+        const auto folder = r.store->save(step_, [&](const fs::path& tmp) {
+          write_trial_state(tmp, *r.net, *r.adam, state, r.spec->config.dump(), progress);
+        });
+        spdlog::info("trial {}: checkpoint {} ({}; weights identical on {} rank(s), checksum {:016x})", r.label(),
+                     folder.string(), why, comm_.size(), sum);
+      } catch (const OutputError& e) {
+        failed_write = 1;
+        error = e.what();
+      }
+    }
+    // Every rank learns whether rank 0's write failed, so none waits in a collective alone.
+    if (comm_.allreduce_max(failed_write, "checkpoint outcome") != 0) {
+      DPST_THROW(OutputError, (leader() ? error : std::string("group rank 0 could not write a checkpoint")));
+    }
+  }
+
+  std::string progress_text(const TrialRun& r, const std::string& status) const {
+    std::ostringstream os;
+    os << "trial: " << r.label() << "\nstatus: " << status << "\nstep: " << step_ << "\niterations: " << iterations_
+       << "\nepoch: " << loader_cursor_.epoch << "\nbatch_in_epoch: " << loader_cursor_.batch
+       << "\nimages_seen: " << images_seen_;
+    for (int t = 0; t < kTerms; ++t) os << "\n" << kTermNames[t] << ": " << sci(r.last[t]);
+    os << "\n";
+    return os.str();
+  }
+
+  data::Cursor loader_cursor_;  // the cursor after the last batch trained on
+
+  PackResult train() {
+    const int64_t batch = base_.get_int("train.batch_size");
+    const int64_t global_batch = batch * comm_.size();
+    const int64_t log_every = base_.get_int("train.log_every");
+    const int64_t checkpoint_every = base_.get_int("train.checkpoint_every");
+    const double lr = base_.get_float("optim.lr");
+    loader_cursor_ = cursor_;
+    const int k = static_cast<int>(runs_.size());
+
+    auto window_start = Clock::now();
+    const auto run_start = Clock::now();
+    const int64_t first_step = step_;
+    double window_wait_ms = 0, window_comm_ms = 0, window_step_ms = 0;
+    int64_t window_steps = 0;
+    double last_loader_wait = loader_->wait_ms();
+    bool stop = false;
+
+    while (step_ < iterations_) {
+      const auto step_start = Clock::now();
+      // 1. The batch (prefetched by the loader's threads).
+      data::Batch b = loader_->next();
+      window_wait_ms += loader_->wait_ms() - last_loader_wait;
+      last_loader_wait = loader_->wait_ms();
+      const torch::Tensor x = b.images.to(ctx_.device, /*non_blocking=*/true);
+
+      // 2. Targets from x, once for the whole pack, without grad.
+      const losses::Targets targets = losses::compute_targets(
+          nets_.vgg.net, nets_.depth.net ? &nets_.depth.net : nullptr, x, vgg_taps_, depth_taps_);
+
+      // 3. Every active trial's output; the pack's outputs go through the frozen nets as one batch.
+      std::vector<int> active;
+      std::vector<torch::Tensor> outputs;
+      for (int m = 0; m < k; ++m) {
+        if (runs_[m].failed) continue;
+        active.push_back(m);
+        outputs.push_back(runs_[m].net->forward(x));
+      }
+      const torch::Tensor y = torch::cat(outputs, 0);
+      const models::Taps vgg_out = nets_.vgg.net->forward_taps(y, vgg_taps_);
+      const models::Taps depth_out = depth_taps_.empty() ? models::Taps{} : nets_.depth.net->forward_taps(y, depth_taps_);
+
+      // 4. Each trial's loss terms on its slice of the batch.
+      std::vector<losses::LossTerms> terms(k);
+      for (size_t i = 0; i < active.size(); ++i) {
+        const int64_t begin = static_cast<int64_t>(i) * batch;
+        terms[active[i]] = (*runs_[active[i]].loss)(outputs[i], models::slice_taps(vgg_out, begin, batch),
+                                                    models::slice_taps(depth_out, begin, batch), targets);
+      }
+
+      // 5. One agreement per step: stop signal and non-finite terms, from any rank.
+      const auto comm_start = Clock::now();
+      auto flags = torch::zeros({1 + kTerms * k}, torch::TensorOptions().dtype(torch::kFloat).device(ctx_.device));
+      if (stop_requested()) flags[0] = 1.0f;
+      for (int m : active) {
+        const losses::LossTerms& t = terms[m];
+        const torch::Tensor* parts[kTerms] = {&t.content, &t.style, &t.depth, &t.tv, &t.total};
+        for (int j = 0; j < kTerms; ++j) {
+          if (parts[j]->defined()) flags[1 + kTerms * m + j] = torch::logical_not(torch::isfinite(*parts[j])).to(torch::kFloat);
+        }
+      }
+      comm_.allreduce_mean(flags);
+      const auto host_flags = flags.cpu();
+      const float* f = host_flags.data_ptr<float>();
+      double comm_ms = std::chrono::duration<double, std::milli>(Clock::now() - comm_start).count();
+      stop = f[0] > 0;
+
+      torch::Tensor total;
+      std::vector<int> stepping;
+      for (int m : active) {
+        std::string bad;
+        for (int j = 0; j < kTerms; ++j) {
+          if (f[1 + kTerms * m + j] > 0) bad += std::string(bad.empty() ? "" : ", ") + kTermNames[j];
+        }
+        if (!bad.empty()) {
+          fail_trial(runs_[m], "trial " + runs_[m].label() + ": loss is NaN or Inf at step " + std::to_string(step_ + 1) +
+                                   " in term(s): " + bad + "; the trial is stopped (its last checkpoint is kept). "
+                                   "Lower optim.lr or the loss weights.");
+          continue;
+        }
+        stepping.push_back(m);
+        total = total.defined() ? total + terms[m].total : terms[m].total;
+      }
+      if (stepping.empty()) break;
+
+      // 6. One backward over the pack; each trial's gradients are averaged over the group
+      //    bucket by bucket while backward runs; then each trial's Adam step.
+      for (int m : stepping) runs_[m].reducer->begin_backward();
+      total.backward();
+      for (int m : stepping) {
+        runs_[m].reducer->finish_backward();
+        comm_ms += runs_[m].reducer->exposed_ms();
+        runs_[m].adam->step();
+        runs_[m].adam->zero_grad();
+      }
+      ++step_;
+      images_seen_ += global_batch;
+      loader_cursor_ = b.next_cursor;
+      ++window_steps;
+      window_comm_ms += comm_ms;
+      window_step_ms += std::chrono::duration<double, std::milli>(Clock::now() - step_start).count();
+
+      // 7. Progress, metrics, checkpoints.
+      if (step_ % log_every == 0 || step_ == iterations_ || stop) {
+        log_progress(terms, stepping, global_batch, lr, window_start, run_start, first_step, window_steps,
+                     window_wait_ms, window_comm_ms, window_step_ms);
+        window_start = Clock::now();
+        window_steps = 0;
+        window_wait_ms = window_comm_ms = window_step_ms = 0;
+      }
+      if (step_ % checkpoint_every == 0 || step_ == iterations_ || stop) {
+        checkpoint(stop ? "stop signal" : (step_ == iterations_ ? "final" : "periodic"));
+      }
+      if (stop) break;
+    }
+
+    PackResult result;
+    result.outcome = stop && step_ < iterations_ ? PackOutcome::kStopped : PackOutcome::kFinished;
+    for (auto& r : runs_) {
+      if (!r.failed && result.outcome == PackOutcome::kFinished) finish_trial(r);
+      result.status.push_back(r.failed ? TrialStatus::kFailed
+                                       : (result.outcome == PackOutcome::kFinished ? TrialStatus::kFinished
+                                                                                  : TrialStatus::kInProgress));
+      result.failure.push_back(r.failure);
+    }
+    return result;
+  }
+
+  void log_progress(const std::vector<losses::LossTerms>& terms, const std::vector<int>& stepping, int64_t global_batch,
+                    double lr, Clock::time_point window_start, Clock::time_point run_start, int64_t first_step,
+                    int64_t window_steps, double wait_ms, double comm_ms, double step_ms) {
+    const int k = static_cast<int>(runs_.size());
+    // Group means of every term, for the log and the metrics.
+    auto values = torch::full({k * kTerms}, std::nan(""), torch::kDouble);
+    for (int m : stepping) {
+      const auto v = terms[m].values();
+      for (int j = 0; j < kTerms; ++j) values[m * kTerms + j] = v.at(kTermNames[j]);
+    }
+    if (comm_.size() > 1) {
+      auto on_device = values.to(ctx_.device);
+      comm_.allreduce_mean(on_device);
+      values = on_device.cpu();
+    }
+    const double window_s = std::chrono::duration<double>(Clock::now() - window_start).count();
+    const double images_per_s = window_steps * global_batch / std::max(window_s, 1e-9);
+    const double done_s = std::chrono::duration<double>(Clock::now() - run_start).count();
+    const double eta_s = done_s / std::max<int64_t>(1, step_ - first_step) * (iterations_ - step_);
+    for (int m : stepping) {
+      TrialRun& r = runs_[m];
+      for (int j = 0; j < kTerms; ++j) r.last[j] = values[m * kTerms + j].item<double>();
+      spdlog::info("{}step {}/{} | content {} style {} depth {} tv {} | total {} | {:.1f} img/s | ETA {}",
+                   k > 1 ? "[" + r.label() + "] " : std::string(), step_, iterations_, sci(r.last[0]), sci(r.last[1]),
+                   sci(r.last[2]), sci(r.last[3]), sci(r.last[4]), images_per_s, format_duration(eta_s));
+      if (!leader()) continue;
+      const double steps = std::max<int64_t>(1, window_steps);
+      r.metrics->append(step_, {{"content", r.last[0]},
+                                {"style", r.last[1]},
+                                {"depth", r.last[2]},
+                                {"tv", r.last[3]},
+                                {"total", r.last[4]},
+                                {"lr", lr},
+                                {"images_per_s", images_per_s},
+                                {"images_per_s_per_rank", images_per_s / comm_.size()},
+                                {"step_ms", step_ms / steps},
+                                {"loader_wait_ms", wait_ms / steps},
+                                {"comm_exposed_ms", comm_ms / steps}});
+      write_file_atomically(r.spec->dir / "progress.yml", progress_text(r, "training"));
+    }
+  }
+
+  void finish_trial(TrialRun& r) {
+    if (!leader()) return;
+    models::export_transform_net(*r.net, r.spec->dir / "model.h5", "dpst-dist trial " + r.label());
+    write_file_atomically(r.spec->dir / "progress.yml", progress_text(r, "finished"));
+    write_file_atomically(r.spec->dir / kFinishedMarker, progress_text(r, "finished"));
+  }
+};
+
+}  // namespace
+
+PackResult train_pack(const std::vector<TrialSpec>& trials, const GroupContext& context) {
+  DPST_CHECK(!trials.empty(), InternalError, "train_pack: no trials");
+  DPST_CHECK(context.comm != nullptr, InternalError, "train_pack: no communicator");
+  PackTrainer trainer(trials, context);
+  return trainer.run();
+}
+
+}  // namespace dpst::train

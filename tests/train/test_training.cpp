@@ -1,0 +1,241 @@
+// dpst-dist end to end on the bundled demo photos packed at 32x32, with a narrow f_W:
+// data-parallel equivalence, bit-exact resume, stop signals, a dying rank, a failed
+// checkpoint write, a diverging loss, and run-folder protection.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <sstream>
+#include <thread>
+
+#include "models/weights_io.h"
+#include "support/support.h"
+#include "train/checkpoint_store.h"
+
+namespace dpst::test {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+class TrainingTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    data_dir_ = new TempDir();
+    const auto r = run(bin("pack_coco") + " --coco-dir " + std::string(DPST_SOURCE_DIR) +
+                       "/tests/fixtures/demo/coco --out " + (data_dir_->path() / "demo-32.h5").string() +
+                       " --size 32 --threads 2");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    write_file(data_dir_->path() / "tiny.yaml",
+               "run:\n  name: t\n  seed: 3\n"
+               "data:\n  path: demo-32.h5\n  image_size: 32\n  loader_threads: 1\n  prefetch: 2\n"
+               "model:\n  width: 8\n  residual_blocks: 1\n"
+               "loss_nets:\n  allow_random_init: true\n"
+               "loss:\n  style_image: " + std::string(DPST_SOURCE_DIR) + "/tests/fixtures/demo/styles/candy.jpg\n"
+               "  style_size: 32\n  depth_weight: 1.0e5\n  tv_weight: 1.0\n"
+               "train:\n  batch_size: 2\n  iterations: 6\n  threads: 1\n  log_every: 1\n  checkpoint_every: 3\n"
+               "  keep_checkpoints: 3\n  collective_timeout_s: 60\n  device: cpu\n"
+               "eval:\n  after_training: false\n");
+  }
+  static void TearDownTestSuite() {
+    delete data_dir_;
+    data_dir_ = nullptr;
+  }
+
+  // The dpst-dist command line for `ranks` processes (0 = no mpirun) with output in `out`.
+  static std::string command(int ranks, const fs::path& out, const std::string& extra = "") {
+    const std::string launcher = ranks > 0 ? mpirun(ranks) + " --bind-to none " : std::string();
+    return launcher + bin("dpst-dist") + " --config " + (data_dir_->path() / "tiny.yaml").string() +
+           " --set run.output_dir=" + out.string() + " " + extra;
+  }
+  static ProcessResult train(int ranks, const fs::path& out, const std::string& extra = "") {
+    return run(command(ranks, out, extra));
+  }
+
+  static std::map<std::string, torch::Tensor> weights(const fs::path& file) { return models::read_all_tensors(file); }
+
+  // Relative error of the whole f_W: ||a - b|| / ||b|| over all its values. (Per tensor,
+  // the InstanceNorm biases start at 0 and get tiny gradients, so a per-tensor ratio
+  // measures Adam's m/sqrt(v) on rounding noise rather than a disagreement.)
+  static double relative_error(const std::map<std::string, torch::Tensor>& a,
+                               const std::map<std::string, torch::Tensor>& b) {
+    EXPECT_EQ(a.size(), b.size());
+    double diff = 0, norm = 0;
+    for (const auto& [name, t] : a) {
+      diff += (t.to(torch::kDouble) - b.at(name).to(torch::kDouble)).pow(2).sum().item<double>();
+      norm += b.at(name).to(torch::kDouble).pow(2).sum().item<double>();
+    }
+    return std::sqrt(diff / norm);
+  }
+  static double max_abs_difference(const std::map<std::string, torch::Tensor>& a,
+                                   const std::map<std::string, torch::Tensor>& b) {
+    double worst = 0;
+    for (const auto& [name, t] : a) worst = std::max(worst, (t - b.at(name)).abs().max().item<double>());
+    return worst;
+  }
+
+  static bool bit_equal(const std::map<std::string, torch::Tensor>& a, const std::map<std::string, torch::Tensor>& b) {
+    if (a.size() != b.size()) return false;
+    for (const auto& [name, t] : a) {
+      if (!torch::equal(t, b.at(name))) return false;
+    }
+    return true;
+  }
+
+  TempDir out_;
+  static TempDir* data_dir_;
+};
+
+TempDir* TrainingTest::data_dir_ = nullptr;
+
+TEST_F(TrainingTest, TwoRanksTimesBatchBEqualOneRankTimesBatch2B) {
+  const auto two = train(2, out_ / "two", "--set train.iterations=3");
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  const auto one = train(0, out_ / "one", "--set train.iterations=3 --set train.batch_size=4");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  const auto w2 = weights(out_ / "two" / "t" / "model.h5"), w1 = weights(out_ / "one" / "t" / "model.h5");
+  EXPECT_LT(relative_error(w2, w1), 1e-5);
+  // And no single weight is off by more than 1% of one Adam step (lr = 1e-3).
+  EXPECT_LT(max_abs_difference(w2, w1), 1e-5);
+  // The weights also moved: the comparison is not between two untouched starts.
+  const auto start = train(0, out_ / "zero", "--set train.iterations=1 --set optim.lr=1e-9");
+  ASSERT_EQ(start.exit_code, 0) << start.err;
+  EXPECT_GT(relative_error(w1, weights(out_ / "zero" / "t" / "model.h5")), 1e-3);
+  // Every checkpoint verified that both ranks hold identical weights.
+  EXPECT_THAT(read_file(out_ / "two" / "t" / "dpst.log"), HasSubstr("weights identical on 2 rank(s), checksum"));
+}
+
+TEST_F(TrainingTest, ResumeIsBitExactUnderMpirun) {
+  const auto straight = train(2, out_ / "straight");
+  ASSERT_EQ(straight.exit_code, 0) << straight.err;
+  const auto first_half = train(2, out_ / "split", "--set train.iterations=3");
+  ASSERT_EQ(first_half.exit_code, 0) << first_half.err;
+  const auto second_half = train(2, out_ / "split");
+  ASSERT_EQ(second_half.exit_code, 0) << second_half.err;
+  EXPECT_THAT(second_half.err, ::testing::ContainsRegex("start +step 3 "));
+  const fs::path a = out_ / "straight" / "t", b = out_ / "split" / "t";
+  EXPECT_TRUE(bit_equal(weights(a / "model.h5"), weights(b / "model.h5")));
+  const auto last_a = a / "checkpoints" / "step-00000006", last_b = b / "checkpoints" / "step-00000006";
+  EXPECT_TRUE(bit_equal(weights(last_a / "model.h5"), weights(last_b / "model.h5")));
+  EXPECT_TRUE(bit_equal(weights(last_a / "optimizer.h5"), weights(last_b / "optimizer.h5"))) << "Adam/RNG state differs";
+  EXPECT_EQ(weights(last_a / "optimizer.h5").count("conv1.conv2d.weight.exp_avg_sq"), 1u);
+  EXPECT_EQ(read_file(last_a / "state.yml"), read_file(last_b / "state.yml"));
+  // Each step appears once in the metrics, though the second run started at step 3.
+  const std::string metrics = read_file(b / "metrics.jsonl");
+  EXPECT_EQ(count(metrics, "{\"step\":3,"), 1);
+  EXPECT_EQ(count(metrics, "{\"step\":"), 6);
+}
+
+// Starts dpst-dist in the background; returns its pid (mpirun's when ranks > 0).
+pid_t spawn(const std::string& command_line, const fs::path& log) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    // `env` runs the command in place of the shell, so pid is mpirun's own.
+    execl("/bin/sh", "sh", "-c", ("exec env " + command_line + " >" + log.string() + " 2>&1").c_str(), nullptr);
+    _exit(127);
+  }
+  return pid;
+}
+
+int64_t metrics_steps(const fs::path& trial) { return count(read_file(trial / "metrics.jsonl"), "{\"step\":"); }
+
+bool wait_for(const std::function<bool()>& ready, double seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ready()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+TEST_F(TrainingTest, Sigusr1ToMpirunCheckpointsAndExitsWithTheRequeueCode) {
+  const fs::path trial = out_ / "sig" / "t";
+  const pid_t pid = spawn(command(2, out_ / "sig", "--set train.iterations=100000 --set train.checkpoint_every=100000"),
+                          out_ / "sig.log");
+  ASSERT_TRUE(wait_for([&] { return metrics_steps(trial) >= 2; }, 120)) << read_file(out_ / "sig.log");
+  kill(pid, SIGUSR1);
+  EXPECT_EQ(wait_exit(pid), 75) << read_file(out_ / "sig.log");
+  train::CheckpointStore store(trial / "checkpoints", 3);
+  ASSERT_TRUE(store.latest().has_value());
+  const int64_t stopped_at = train::CheckpointStore::step_of(*store.latest());
+  EXPECT_GE(stopped_at, 2);
+  EXPECT_THAT(read_file(out_ / "sig.log"), HasSubstr("stopped by signal"));
+  // The rerun resumes from that checkpoint and finishes.
+  const auto rerun = train(2, out_ / "sig", "--set train.iterations=" + std::to_string(stopped_at + 2));
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+  EXPECT_THAT(rerun.err, ::testing::ContainsRegex("start +step " + std::to_string(stopped_at) + " "));
+  EXPECT_TRUE(fs::exists(trial / "FINISHED"));
+}
+
+TEST_F(TrainingTest, KillingOneRankEndsTheJobPromptlyAndTheLastCheckpointLoads) {
+  const fs::path trial = out_ / "kill" / "t";
+  const pid_t pid = spawn(command(2, out_ / "kill", "--set train.iterations=100000 --set train.checkpoint_every=2"),
+                          out_ / "kill.log");
+  ASSERT_TRUE(wait_for([&] { return metrics_steps(trial) >= 3; }, 120)) << read_file(out_ / "kill.log");
+  // mpirun starts the ranks on this node as its own children.
+  const auto ranks = run("pgrep -P " + std::to_string(pid) + " dpst-dist");
+  std::istringstream pids(ranks.out);
+  pid_t victim = 0;
+  pids >> victim;
+  ASSERT_GT(victim, 0) << ranks.out << ranks.err;
+  const auto start = std::chrono::steady_clock::now();
+  kill(victim, SIGKILL);
+  const int code = wait_exit(pid);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_NE(code, 0);
+  EXPECT_LT(seconds, 60.0);
+  train::CheckpointStore store(trial / "checkpoints", 3);
+  ASSERT_TRUE(store.latest().has_value());
+  EXPECT_NO_THROW(models::read_all_tensors(*store.latest() / "model.h5"));
+  const auto check = run(bin("dpst-weights") + " check --net transform " + (*store.latest() / "model.h5").string());
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+}
+
+TEST_F(TrainingTest, AFailedCheckpointWriteIsAnErrorAndKeepsThePreviousOne) {
+  const auto first = train(2, out_ / "disk", "--set train.iterations=3");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  // Local ranks inherit mpirun's environment.
+  const auto failing = run("DPST_FAULT_INJECT=checkpoint-write " + command(2, out_ / "disk", "--set train.iterations=6"));
+  EXPECT_EQ(failing.exit_code, 6) << failing.err;
+  EXPECT_THAT(failing.err, HasSubstr("checkpoint for step 6 not written; the previous checkpoint is intact"));
+  EXPECT_THAT(failing.err, HasSubstr("No space left on device"));
+  train::CheckpointStore store(out_ / "disk" / "t" / "checkpoints", 3);
+  ASSERT_EQ(train::CheckpointStore::step_of(*store.latest()), 3);
+  EXPECT_NO_THROW(models::read_all_tensors(*store.latest() / "model.h5"));
+}
+
+TEST_F(TrainingTest, ANonFiniteLossStopsTheTrialNamingTermAndStep) {
+  const auto r = train(0, out_ / "nan", "--set loss.content_weight=1e300");
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("trial run: loss is NaN or Inf at step 1 in term(s): total"));
+  EXPECT_THAT(read_file(out_ / "nan" / "t" / "FAILED"), HasSubstr("step 1"));
+  EXPECT_FALSE(fs::exists(out_ / "nan" / "t" / "model.h5"));
+}
+
+TEST_F(TrainingTest, FreshStartRefusesToClobberARunFolder) {
+  ASSERT_EQ(train(0, out_ / "keep", "--set train.iterations=1").exit_code, 0);
+  const auto refused = train(0, out_ / "keep", "--resume none");
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_THAT(refused.err, HasSubstr((out_ / "keep" / "t").string() + ": run folder exists; continue it with --resume auto"));
+  const auto again = train(0, out_ / "keep", "--resume none --overwrite --set train.iterations=2");
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  const auto finished = train(0, out_ / "keep", "--set train.iterations=2");
+  EXPECT_EQ(finished.exit_code, 0);
+  EXPECT_THAT(finished.err, HasSubstr("already finished"));
+}
+
+}  // namespace
+}  // namespace dpst::test
