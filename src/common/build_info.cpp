@@ -4,8 +4,6 @@
 #include <mpi.h>
 #include <opencv2/core/version.hpp>
 #include <spdlog/version.h>
-#include <torch/version.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <sstream>
@@ -68,7 +66,7 @@ std::vector<std::pair<std::string, std::string>> build_info() {
   return {
       {"dpst", DPST_VERSION},
       {"git", DPST_GIT_SHA},
-      {"LibTorch", TORCH_VERSION},
+      {"LibTorch", DPST_TORCH_VERSION},  // from CMake, so this file needs no LibTorch header
       {"MPI", mpi_library_version()},
       {"HDF5", hdf5_version()},
       {"CUDA", cuda_version()},

@@ -95,10 +95,12 @@ Registry::Registry() {
       .help("lambda1: weight of the content loss (pytorch/examples scale).");
   Declare(k, "loss.style_weight", T::Float, "1.0e10").at_least(0)
       .help("lambda2: weight of the style loss (pytorch/examples scale).");
-  Declare(k, "loss.depth_weight", T::Float, "1.0e5").at_least(0)
-      .help("lambda3: weight of the depth loss; 0 is the Johnson et al. baseline. The default "
-            "matches the content weight; set it so the weighted depth term is about the "
-            "weighted content term at the start of training.");
+  Declare(k, "loss.depth_weight", T::Float, "2.8e5").at_least(0)
+      .help("lambda3: weight of the depth loss; 0 is the Johnson et al. baseline. The default makes the "
+            "weighted depth term about equal to the weighted content term at the start of training: "
+            "raw content / raw depth = 2.84 for an untrained f_W on mini-coco at 256x256 "
+            "(bench_networks_loss_ratio, results/networks.md; measured with random-init loss networks, "
+            "re-measure with pretrained ones).");
   Declare(k, "loss.tv_weight", T::Float, "0.0").at_least(0)
       .help("Weight of the total-variation loss on the output.");
   Declare(k, "loss.content_layers", T::StringList, "[relu2_2]").one_of(kVggTaps)

@@ -346,7 +346,7 @@ TEST_F(ConfigTest, HelpListsEveryKeyWithTypeAndDefault) {
   for (const auto& spec : config::Registry::instance().keys()) {
     EXPECT_THAT(help, HasSubstr("  " + spec.key + "  <" + config::type_name(spec.type) + ">  default: "));
   }
-  EXPECT_THAT(help, HasSubstr("loss.depth_weight  <float>  default: 1.0e5  (>= 0)"));
+  EXPECT_THAT(help, HasSubstr("loss.depth_weight  <float>  default: 2.8e5  (>= 0)"));
   EXPECT_THAT(help, HasSubstr("train.precision  <choice>  default: fp32  (one of: fp32, bf16)"));
 }
 

@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Training throughput of dpst-dist on CPU: images/s per rank at 256x256, batch 3 per
+rank, the full loss stack (content + style + depth + TV, VGG16 and hourglass), for 1 and
+2 ranks with one intra-op thread each; weak-scaling efficiency; exposed communication
+and loader wait as shares of the step time. Reads each run's metrics.jsonl (one record
+per step) and drops the first --warmup steps. Standard library only.
+
+    python3 tests/bench/bench_train.py --build build --data runs/bench/mini-coco-256.h5
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+STYLE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "demo", "styles", "candy.jpg")
+
+
+def run(build, data, ranks, steps, size, batch, out):
+    cmd = [os.path.join(build, "bin", "dpst-dist"),
+           "--set", f"data.path={data}", "--set", f"data.image_size={size}",
+           "--set", f"loss.style_image={os.path.abspath(STYLE)}", "--set", "loss_nets.allow_random_init=true",
+           "--set", "loss.tv_weight=1.0", "--set", f"train.iterations={steps}", "--set", f"train.batch_size={batch}",
+           "--set", "train.threads=1", "--set", "train.log_every=1", "--set", f"train.checkpoint_every={steps}",
+           "--set", "train.device=cpu", "--set", "data.loader_threads=1", "--set", f"run.output_dir={out}",
+           "--set", f"run.name=np{ranks}", "--resume", "none", "--overwrite"]
+    if ranks > 1:
+        cmd = ["mpirun", "-np", str(ranks), "--oversubscribe", "--bind-to", "core"] + cmd
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with open(os.path.join(out, f"np{ranks}", "metrics.jsonl")) as f:
+        return [json.loads(line) for line in f]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--data", required=True, help="pack_coco file with a train2014 split at --size")
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--batch", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=6)
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--ranks", default="1,2")
+    args = ap.parse_args()
+
+    print("# dpst-dist training throughput on CPU (tests/bench/bench_train.py)")
+    print(f"# image {args.size}x{args.size}, batch {args.batch} per rank, full loss stack "
+          f"(content relu2_2, style relu1_2..relu4_3, depth output, TV), default f_W (width 32, 5 blocks)")
+    print(f"# 1 intra-op thread per rank, ranks bound to cores, {args.steps} steps, first {args.warmup} dropped")
+    print(f"# machine: {os.cpu_count()} cores; loss networks: random init (same cost as pretrained)")
+    cols = ["ranks", "img/s/rank", "img/s", "step", "comm", "comm", "loader", "loader", "scaling"]
+    units = ["", "img/s", "img/s", "ms", "ms", "%step", "ms", "%step", "eff"]
+    print("".join(f"{c:>12}" for c in cols))
+    print("".join(f"{u:>12}" for u in units))
+    base = None
+    with tempfile.TemporaryDirectory() as out:
+        for ranks in (int(r) for r in args.ranks.split(",")):
+            recs = run(args.build, os.path.abspath(args.data), ranks, args.steps, args.size, args.batch, out)[args.warmup:]
+            step = sum(r["step_ms"] for r in recs) / len(recs)
+            comm = sum(r["comm_exposed_ms"] for r in recs) / len(recs)
+            wait = sum(r["loader_wait_ms"] for r in recs) / len(recs)
+            per_rank = args.batch * 1000.0 / step
+            base = base or per_rank
+            row = [str(ranks), f"{per_rank:.3f}", f"{per_rank * ranks:.3f}", f"{step:.0f}", f"{comm:.1f}",
+                   f"{100 * comm / step:.2f}", f"{wait:.1f}", f"{100 * wait / step:.2f}", f"{per_rank / base:.3f}"]
+            print("".join(f"{c:>12}" for c in row))
+            sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
