@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the bundled demo data, on a fresh Debian 12 machine: installs
-# dependencies, builds dpst, packs the bundled photos into HDF5 and trains a
-# depth-preserving style with `mpirun -np 2 dpst-dist --config configs/demo.yaml` on CPU.
+# dependencies, builds dpst, packs the bundled photos into HDF5 and runs a small sweep
+# (2 styles x lambda3 in {0, 2.8e5}) with `mpirun -np 2 dpst-dist --config configs/demo.yaml`
+# on CPU.
 # Takes a few minutes on 2 cores. Re-running starts the demo over.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,8 +34,10 @@ mpirun -np 2 --oversubscribe --bind-to none "$BUILD_DIR"/bin/dpst-dist --config 
 
 run=runs/demo
 echo
-echo "== demo finished"
-echo "   exported model : $run/model.h5"
-echo "   metrics        : $run/metrics.jsonl"
-echo "   checkpoints    : $run/checkpoints/"
-echo "   log            : $run/dpst.log"
+echo "== demo finished: 4 trials in $run/"
+cat "$run/summary.md"
+echo
+for trial in "$run"/*/; do
+  echo "   $(basename "$trial"): model $trial""model.h5, metrics $trial""metrics.jsonl, checkpoints $trial""checkpoints/"
+done
+echo "   summary: $run/summary.md ($run/summary.csv); log: $run/dpst.log"

@@ -20,12 +20,13 @@ int main(int argc, char** argv) {
   std::vector<std::string> config_files, overrides;
   std::string log_level, resume = "auto";
   bool overwrite = false;
-  bool dump_config = false, help_config = false, show_build_info = false, check_only = false;
+  bool dump_config = false, help_config = false, show_build_info = false, check_only = false, list_trials = false;
   app.add_option("-c,--config", config_files, "YAML config file; repeat to layer files (later wins)");
   app.add_option("--set", overrides, "Override one key: --set section.key=value (repeatable, wins over files)");
   app.add_flag("--dump-config", dump_config, "Print the resolved configuration as YAML and exit");
   app.add_flag("--help-config", help_config, "Print every configuration key with type, default and help");
   app.add_flag("--build-info", show_build_info, "Print versions of dpst and the libraries it was built with");
+  app.add_flag("--list-trials", list_trials, "Print the sweep's expanded trials (id, pack, group, swept values) and exit");
   app.add_flag("--check", check_only, "Validate the configuration, including that the files it names exist, and exit");
   app.add_option("--resume", resume, "auto: continue from the newest complete checkpoint (default); none: start fresh")
       ->check(CLI::IsMember({"auto", "none"}));
@@ -53,10 +54,15 @@ int main(int argc, char** argv) {
     options.files = config_files;
     options.overrides = overrides;
     options.world_size = mpi.world_size();
-    options.check_files = !dump_config;
+    options.check_files = !dump_config && !list_trials;
     const dpst::config::Config config = dpst::config::load(options);
     if (dump_config) {
       if (root) std::cout << config.dump();
+      return dpst::kExitOk;
+    }
+    if (list_trials) {
+      const std::string table = dpst::train::list_trials(config, mpi.world_size());
+      if (root) std::cout << table;
       return dpst::kExitOk;
     }
     if (check_only) {
@@ -67,6 +73,7 @@ int main(int argc, char** argv) {
     dpst::train::JobOptions job;
     job.resume = resume == "auto";
     job.overwrite = overwrite;
+    for (int i = 0; i < argc; ++i) job.command_line += (i ? " " : "") + std::string(argv[i]);
     return dpst::train::run_job(config, mpi, job);
   });
 }

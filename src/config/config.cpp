@@ -85,21 +85,26 @@ std::optional<int64_t> Config::get_int_or_auto(const std::string& key) const {
   if (v.Scalar() == "auto") return std::nullopt;
   return v.as<int64_t>();
 }
-std::vector<std::pair<std::string, std::vector<YAML::Node>>> Config::get_axes(const std::string& key) const {
+std::vector<SweepAxis> Config::get_sweep_axes(const std::string& key) const {
   spec_of(key, KeyType::AxisMap);
+  std::vector<SweepAxis> out;
+  for (const auto& kv : node(key)) out.push_back(stored_axis(kv.first.Scalar(), kv.second));
+  return out;
+}
+
+std::vector<std::pair<std::string, std::vector<YAML::Node>>> Config::get_axes(const std::string& key) const {
   std::vector<std::pair<std::string, std::vector<YAML::Node>>> out;
-  for (const auto& kv : node(key)) {
-    std::vector<YAML::Node> values;
-    for (const auto& v : kv.second) values.push_back(v);
-    out.emplace_back(kv.first.Scalar(), std::move(values));
-  }
+  for (auto& axis : get_sweep_axes(key)) out.emplace_back(axis.key, std::move(axis.values));
   return out;
 }
 
 void Config::set(const std::string& key, const YAML::Node& canonical, const Origin& origin) {
   DPST_CHECK(Registry::instance().find(key) != nullptr, InternalError,
              "config key '" << key << "' is not in the registry");
-  values_[key] = canonical;
+  // Not values_[key] = canonical: YAML::Node's operator= rewrites the node in place, and
+  // a copied Config shares its nodes with the original (a sweep trial would change the base).
+  values_.erase(key);
+  values_.emplace(key, canonical);
   origins_[key] = origin;
 }
 
@@ -116,13 +121,8 @@ std::string Config::dump() const {
     const YAML::Node& v = node(spec.key);
     if (spec.type == KeyType::AxisMap && v.size() > 0) {
       os << "  " << leaf << ":\n";
-      for (const auto& kv : v) {
-        const KeySpec* axis = Registry::instance().find(kv.first.Scalar());
-        os << "    " << kv.first.Scalar() << ": [";
-        for (size_t i = 0; i < kv.second.size(); ++i) {
-          os << (i ? ", " : "") << format_value(*axis, kv.second[i]);
-        }
-        os << "]\n";
+      for (const auto& axis : get_sweep_axes(spec.key)) {
+        os << "    " << axis.key << ": " << format_axis(axis) << "\n";
       }
     } else {
       os << "  " << leaf << ": " << format_value(spec, v) << "\n";

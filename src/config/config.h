@@ -60,6 +60,21 @@ struct LoadOptions {
   std::filesystem::path cwd;  // empty = current directory
 };
 
+// One sweep axis as written in sweep.axes: a list of values, or (sweep.method: random,
+// int and float keys) a range {uniform: [lo, hi]} or {log_uniform: [lo, hi]}.
+struct SweepAxis {
+  std::string key;
+  std::string distribution;        // "" for a list; else "uniform" or "log_uniform"
+  std::vector<YAML::Node> values;  // canonical: the list, or {lo, hi}
+  bool is_range() const { return !distribution.empty(); }
+};
+
+// The range distributions a sweep axis can name.
+inline const std::vector<std::string>& axis_distributions() {
+  static const std::vector<std::string> kNames = {"uniform", "log_uniform"};
+  return kNames;
+}
+
 class Config {
  public:
   bool get_bool(const std::string& key) const;
@@ -69,8 +84,12 @@ class Config {
   std::filesystem::path get_path(const std::string& key) const;  // absolute or empty
   std::vector<std::string> get_strings(const std::string& key) const;
   std::optional<int64_t> get_int_or_auto(const std::string& key) const;  // nullopt = auto
-  // Sweep axes: key -> canonical values, in the order written.
+  // Sweep axes: key -> canonical values, in the order written. A range axis
+  // ({log_uniform: [lo, hi]}, random search only) gives its two ends: the extremes of
+  // what it can draw, which is what the cross-field rules need.
   std::vector<std::pair<std::string, std::vector<YAML::Node>>> get_axes(const std::string& key) const;
+  // The same axes with their kind (see SweepAxis).
+  std::vector<SweepAxis> get_sweep_axes(const std::string& key) const;
 
   const YAML::Node& node(const std::string& key) const;
   const Origin& origin(const std::string& key) const;
@@ -101,5 +120,12 @@ std::optional<YAML::Node> canonicalize(const KeySpec& spec, const YAML::Node& ra
 
 // A canonical value as it appears in --dump-config output.
 std::string format_value(const KeySpec& spec, const YAML::Node& canonical);
+
+// A value of sweep.axes as the loader stores it (a list, or a one-entry mapping
+// {distribution: [lo, hi]}) as a SweepAxis.
+SweepAxis stored_axis(const std::string& key, const YAML::Node& stored);
+
+// One sweep axis's values as --dump-config writes them: "[a, b]" or "{log_uniform: [lo, hi]}".
+std::string format_axis(const SweepAxis& axis);
 
 }  // namespace dpst::config

@@ -3,7 +3,9 @@
 // reported together.
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -87,33 +89,52 @@ class Loader {
     config_.origins_[spec.key] = where;
   }
 
-  // Each axis names a sweepable key, and every value must be valid for that key.
+  // Each axis names a sweepable key. Its value is a non-empty list of distinct values,
+  // each valid for that key, or (int and float keys; random search draws from it) a
+  // range {uniform: [lo, hi]} or {log_uniform: [lo, hi]} whose ends are valid for the
+  // key, so every draw is too. Whether the method allows a range is checked when the
+  // sweep is expanded (sweep.method may be set after the axes).
   std::optional<YAML::Node> check_axes(const YAML::Node& axes, const fs::path& base, const Origin& where) {
     YAML::Node out(YAML::NodeType::Map);
     const size_t before = problems_.size();
+    auto origin_of = [&](const YAML::Node& node) { return where.file.empty() ? where : at(where.file, node); };
     for (const auto& kv : axes) {
       const std::string key = kv.first.Scalar();
-      Origin o = where.file.empty() ? where : at(where.file, kv.first);
+      const std::string path = "sweep.axes." + key;
+      const Origin o = origin_of(kv.first);
       const KeySpec* spec = registry_.find(key);
       if (spec == nullptr) {
-        problem(o, "sweep.axes." + key, unknown_key_message(key));
+        problem(o, path, unknown_key_message(key));
         continue;
       }
       if (!spec->sweepable) {
-        problem(o, "sweep.axes." + key, "cannot be swept (it is shared by every trial of a sweep)");
+        problem(o, path, "cannot be swept (it is shared by every trial of a sweep)");
+        continue;
+      }
+      if (kv.second.IsMap()) {
+        if (auto range = check_range(*spec, kv.second, base, origin_of)) out[key] = *range;
         continue;
       }
       if (!kv.second.IsSequence() || kv.second.size() == 0) {
-        problem(o, "sweep.axes." + key, "expected a non-empty list of values");
+        problem(o, path, "expected a non-empty list of values (or, for an int or float key and "
+                         "sweep.method: random, a range {uniform: [lo, hi]} or {log_uniform: [lo, hi]})");
         continue;
       }
       YAML::Node values(YAML::NodeType::Sequence);
+      std::map<std::string, size_t> seen;  // canonical text -> 1-based position
       for (size_t i = 0; i < kv.second.size(); ++i) {
         std::string error;
         const auto v = canonicalize(*spec, kv.second[i], base, &error);
         if (!v) {
-          Origin vo = where.file.empty() ? where : at(where.file, kv.second[i]);
-          problem(vo, "sweep.axes." + key, "value " + std::to_string(i + 1) + ": " + error);
+          problem(origin_of(kv.second[i]), path, "value " + std::to_string(i + 1) + ": " + error);
+          continue;
+        }
+        // Two equal values would make two trials with the same parameters (and folder).
+        const std::string text = format_value(*spec, *v);
+        const auto [first, fresh] = seen.emplace(text, i + 1);
+        if (!fresh) {
+          problem(origin_of(kv.second[i]), path, "value " + std::to_string(i + 1) + " (" + text +
+                                                     ") repeats value " + std::to_string(first->second));
           continue;
         }
         values.push_back(*v);
@@ -121,6 +142,65 @@ class Loader {
       out[key] = values;
     }
     if (problems_.size() != before) return std::nullopt;
+    return out;
+  }
+
+  // {uniform: [lo, hi]} or {log_uniform: [lo, hi]}; stored canonical, in the same shape.
+  template <typename OriginOf>
+  std::optional<YAML::Node> check_range(const KeySpec& spec, const YAML::Node& range, const fs::path& base,
+                                        const OriginOf& origin_of) {
+    const std::string path = "sweep.axes." + spec.key;
+    const Origin o = origin_of(range);
+    if (spec.type != KeyType::Int && spec.type != KeyType::Float) {
+      problem(o, path, std::string("a range needs an int or float key, but this is a ") + type_name(spec.type) +
+                           "; list its values instead");
+      return std::nullopt;
+    }
+    if (range.size() != 1) {
+      problem(o, path, "a range has one entry, {uniform: [lo, hi]} or {log_uniform: [lo, hi]}; got " +
+                           std::to_string(range.size()) + " entries");
+      return std::nullopt;
+    }
+    const auto entry = range.begin();
+    const std::string name = entry->first.Scalar();
+    const auto& names = axis_distributions();
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      std::string msg = "unknown range '" + name + "'; use uniform or log_uniform";
+      const std::string near = closest(name, names);
+      if (!near.empty()) msg += " (did you mean '" + near + "'?)";
+      problem(origin_of(entry->first), path, msg);
+      return std::nullopt;
+    }
+    const YAML::Node ends = entry->second;
+    if (!ends.IsSequence() || ends.size() != 2) {
+      problem(origin_of(ends), path, name + " expects [lo, hi]");
+      return std::nullopt;
+    }
+    YAML::Node canonical(YAML::NodeType::Sequence);
+    const char* end_names[] = {"lo", "hi"};
+    for (size_t i = 0; i < 2; ++i) {
+      std::string error;
+      const auto v = canonicalize(spec, ends[i], base, &error);
+      if (!v) {
+        problem(origin_of(ends[i]), path, name + " " + end_names[i] + ": " + error);
+        return std::nullopt;
+      }
+      canonical.push_back(*v);
+    }
+    const double lo = canonical[0].as<double>();
+    const double hi = canonical[1].as<double>();
+    if (!(lo < hi)) {
+      problem(origin_of(ends), path, name + " needs lo < hi (got " + format_value(spec, canonical[0]) + ", " +
+                                         format_value(spec, canonical[1]) + ")");
+      return std::nullopt;
+    }
+    if (name == "log_uniform" && !(lo > 0)) {
+      problem(origin_of(ends[0]), path, "log_uniform needs lo > 0 (got " + format_value(spec, canonical[0]) +
+                                            "); use uniform for a range that includes 0");
+      return std::nullopt;
+    }
+    YAML::Node out(YAML::NodeType::Map);
+    out[name] = canonical;
     return out;
   }
 

@@ -233,23 +233,37 @@ std::string format_value(const KeySpec& spec, const YAML::Node& v) {
       return s + "]";
     }
     case KeyType::AxisMap: {
-      // Flow style on one line per axis is written by Config::dump(); this is the
-      // compact form used in tables.
+      // Config::dump() writes one axis per line; this is the compact form used in tables.
       std::string s = "{";
       bool first = true;
       for (const auto& kv : v) {
-        const KeySpec* axis = Registry::instance().find(kv.first.Scalar());
-        s += (first ? "" : ", ") + kv.first.Scalar() + ": [";
+        s += (first ? "" : ", ") + kv.first.Scalar() + ": " + format_axis(stored_axis(kv.first.Scalar(), kv.second));
         first = false;
-        for (size_t i = 0; i < kv.second.size(); ++i) {
-          s += (i ? ", " : "") + (axis ? format_value(*axis, kv.second[i]) : kv.second[i].Scalar());
-        }
-        s += "]";
       }
       return s + "}";
     }
   }
   return "?";
+}
+
+SweepAxis stored_axis(const std::string& key, const YAML::Node& stored) {
+  SweepAxis axis;
+  axis.key = key;
+  // (No Node reassignment: yaml-cpp's operator= rewrites the node shared with `stored`.)
+  const bool range = stored.IsMap() && stored.size() == 1;
+  if (range) axis.distribution = stored.begin()->first.Scalar();
+  const YAML::Node values = range ? stored.begin()->second : stored;
+  for (const auto& item : values) axis.values.push_back(item);
+  return axis;
+}
+
+std::string format_axis(const SweepAxis& axis) {
+  const KeySpec* spec = Registry::instance().find(axis.key);
+  std::string s = axis.is_range() ? "{" + axis.distribution + ": [" : "[";
+  for (size_t i = 0; i < axis.values.size(); ++i) {
+    s += (i ? ", " : "") + (spec ? format_value(*spec, axis.values[i]) : axis.values[i].Scalar());
+  }
+  return s + (axis.is_range() ? "]}" : "]");
 }
 
 }  // namespace dpst::config

@@ -234,11 +234,13 @@ class PackTrainer {
     loader_ = std::make_unique<data::Loader>(options, std::move(sampler));
   }
 
+  static std::string provenance_text(const models::Provenance& p) {
+    return p.random_init ? std::string("RANDOM INIT (loss_nets.allow_random_init)") : p.source;
+  }
+
   void print_settings() {
     const int64_t batch = base_.get_int("train.batch_size");
-    const auto provenance = [](const models::Provenance& p) {
-      return p.random_init ? std::string("RANDOM INIT (loss_nets.allow_random_init)") : p.source;
-    };
+    const auto provenance = provenance_text;
     std::vector<std::pair<std::string, std::string>> rows = {
         {"world size", std::to_string(ctx_.world_size)},
         {"rank groups", std::to_string(ctx_.num_groups) + " x " + std::to_string(comm_.size()) + " ranks"},
@@ -430,7 +432,11 @@ class PackTrainer {
 
     PackResult result;
     result.outcome = stop && step_ < iterations_ ? PackOutcome::kStopped : PackOutcome::kFinished;
+    result.steps = step_;
     for (auto& r : runs_) {
+      std::map<std::string, double> losses;
+      for (int t = 0; t < kTerms; ++t) losses[kTermNames[t]] = r.last[t];
+      result.losses.push_back(losses);
       if (!r.failed && result.outcome == PackOutcome::kFinished) finish_trial(r);
       result.status.push_back(r.failed ? TrialStatus::kFailed
                                        : (result.outcome == PackOutcome::kFinished ? TrialStatus::kFinished

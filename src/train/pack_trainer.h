@@ -6,6 +6,7 @@
 // rest of its pack goes on).
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,8 +34,10 @@ enum class PackOutcome {
 
 struct PackResult {
   PackOutcome outcome = PackOutcome::kFinished;
-  std::vector<TrialStatus> status;  // per trial, in pack order
-  std::vector<std::string> failure; // message per trial ("" when not failed)
+  int64_t steps = 0;                              // optimizer steps done by the pack
+  std::vector<TrialStatus> status;                // per trial, in pack order
+  std::vector<std::string> failure;               // message per trial ("" when not failed)
+  std::vector<std::map<std::string, double>> losses;  // per trial: group-mean terms at the last log step
 };
 
 // Trains the trials (all with the same data, train and loss_nets settings) to

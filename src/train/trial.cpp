@@ -32,9 +32,5 @@ TrialStatus trial_status(const fs::path& dir, int64_t iterations) {
   return TrialStatus::kNew;
 }
 
-TrialSpec single_trial(const config::Config& config) {
-  TrialSpec t{"run", config, config.get_path("run.output_dir") / config.get_string("run.name")};
-  return t;
-}
 
 }  // namespace dpst::train

@@ -5,7 +5,8 @@
 //   <dir>/model.h5        the exported f_W (pytorch/examples TransformerNet names)
 //   <dir>/FINISHED        written last when training completed: the trial counts as done
 //   <dir>/FAILED          written when the trial stopped on an error (the message inside)
-// A plain run is a sweep of one trial whose folder is <run.output_dir>/<run.name>.
+// A plain run is a sweep of one trial whose folder is <run.output_dir>/<run.name>; a sweep's
+// trials live in <run.output_dir>/<run.name>/<trial id>/ (sweep/sweep.h).
 #pragma once
 
 #include <filesystem>
@@ -28,9 +29,6 @@ const char* to_string(TrialStatus status);
 // What is on disk for a trial folder. A trial FINISHED at fewer steps than `iterations`
 // counts as in progress again, so raising train.iterations extends a finished run.
 TrialStatus trial_status(const std::filesystem::path& dir, int64_t iterations);
-
-// The single trial of a configuration without a sweep.
-TrialSpec single_trial(const config::Config& config);
 
 inline constexpr const char* kFinishedMarker = "FINISHED";
 inline constexpr const char* kFailedMarker = "FAILED";

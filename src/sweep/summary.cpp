@@ -1,0 +1,267 @@
+// summary.csv and summary.md of a sweep, rewritten under a lock as trials finish.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "sweep/summary_csv.h"
+#include "sweep/sweep.h"
+#include "sweep/trial_id.h"
+#include "train/checkpoint_store.h"
+
+namespace dpst::sweep {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Holds an exclusive flock() on a file for its lifetime. flock locks belong to the open
+// file, so threads of one process that each construct one exclude each other too.
+class ExclusiveLock {
+ public:
+  explicit ExclusiveLock(const fs::path& path) {
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    DPST_CHECK(fd_ >= 0, OutputError, path.string() << ": cannot open the summary lock: " << std::strerror(errno));
+    int rc;
+    do {
+      rc = ::flock(fd_, LOCK_EX);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+      const int err = errno;
+      ::close(fd_);
+      DPST_THROW(OutputError, path.string() << ": cannot lock: " << std::strerror(err));
+    }
+  }
+  ~ExclusiveLock() { ::close(fd_); }  // closing releases the lock
+  ExclusiveLock(const ExclusiveLock&) = delete;
+  ExclusiveLock& operator=(const ExclusiveLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+const std::vector<std::string> kLeading = {"trial", "status"};
+std::vector<std::string> trailing_columns() {
+  std::vector<std::string> cols = {"steps"};
+  for (const auto& c : summary_loss_columns()) cols.push_back(c);
+  for (const char* c : {"loss_nets", "finished_at", "note"}) cols.emplace_back(c);
+  return cols;
+}
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Full enough for float32 losses; CSV keeps it, the Markdown table rounds.
+std::string format_loss(double v) {
+  if (std::isnan(v)) return "";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+// Which loss networks of this trial ran on random weights.
+std::string loss_nets_text(const config::Config& c) {
+  std::vector<std::string> random;
+  if (c.get_path("loss_nets.vgg16_weights").empty()) random.push_back("vgg16");
+  if (c.get_path("loss_nets.depth_weights").empty() && c.get_float("loss.depth_weight") > 0) random.push_back("depth");
+  if (random.empty()) return "pretrained";
+  std::string s = "RANDOM INIT:";
+  for (size_t i = 0; i < random.size(); ++i) s += (i ? ", " : " ") + random[i];
+  return s;
+}
+
+using Row = std::map<std::string, std::string>;
+
+struct Table {
+  std::vector<std::string> swept;  // swept-key columns, in first-seen order
+  std::map<std::string, Row> rows;  // by trial id: sorted
+};
+
+Table read_table(const fs::path& csv) {
+  Table table;
+  if (!fs::exists(csv)) return table;
+  std::ifstream in(csv, std::ios::binary);
+  DPST_CHECK(static_cast<bool>(in), OutputError, csv.string() << ": cannot read: " << std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string error;
+  const auto parsed = parse_csv(text.str(), &error);
+  const char* fix = "; repair it or move it away (finished trials are not recorded again)";
+  DPST_CHECK(parsed.has_value(), OutputError, csv.string() << ": " << error << fix);
+  if (parsed->empty()) return table;
+  const CsvRow& header = parsed->front();
+  DPST_CHECK(!header.empty() && header[0] == "trial", OutputError,
+             csv.string() << ": the first column is not 'trial'" << fix);
+  const auto trailing = trailing_columns();
+  for (const auto& col : header) {
+    const bool fixed = std::find(kLeading.begin(), kLeading.end(), col) != kLeading.end() ||
+                       std::find(trailing.begin(), trailing.end(), col) != trailing.end();
+    if (!fixed) table.swept.push_back(col);
+  }
+  for (size_t r = 1; r < parsed->size(); ++r) {
+    Row row;
+    for (size_t c = 0; c < header.size(); ++c) row[header[c]] = (*parsed)[r][c];
+    table.rows[row["trial"]] = std::move(row);
+  }
+  return table;
+}
+
+std::vector<std::string> all_columns(const Table& table) {
+  std::vector<std::string> cols = kLeading;
+  cols.insert(cols.end(), table.swept.begin(), table.swept.end());
+  const auto trailing = trailing_columns();
+  cols.insert(cols.end(), trailing.begin(), trailing.end());
+  return cols;
+}
+
+std::string csv_text(const Table& table) {
+  const auto cols = all_columns(table);
+  std::string out = csv_line(cols);
+  for (const auto& [id, row] : table.rows) {
+    CsvRow fields;
+    for (const auto& c : cols) {
+      const auto it = row.find(c);
+      fields.push_back(it == row.end() ? "" : it->second);
+    }
+    out += csv_line(fields);
+  }
+  return out;
+}
+
+std::string md_cell(const std::string& column, const std::string& value) {
+  const auto& losses = summary_loss_columns();
+  if (std::find(losses.begin(), losses.end(), column) != losses.end()) {
+    if (value.empty()) return "-";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g", std::strtod(value.c_str(), nullptr));
+    return buf;
+  }
+  std::string s;
+  for (char c : value) {
+    if (c == '|') {
+      s += "\\|";
+    } else {
+      s += (c == '\n' || c == '\r') ? ' ' : c;
+    }
+  }
+  return s;
+}
+
+std::string md_text(const fs::path& sweep_dir, const Table& table, const std::string& made_by) {
+  size_t finished = 0;
+  for (const auto& [id, row] : table.rows) finished += row.at("status") == "finished";
+  std::ostringstream os;
+  os << "# Sweep summary: " << sweep_dir.filename().string() << "\n\n";
+  if (!made_by.empty()) os << made_by << (made_by.back() == '\n' ? "" : "\n") << "\n";
+  os << table.rows.size() << " trials recorded: " << finished << " finished, " << table.rows.size() - finished
+     << " failed. Losses are the final values of each trial: content, style, depth and tv raw "
+        "(unweighted), total the weighted sum that was minimised; summary.csv has them at full precision.\n\n";
+  const auto cols = all_columns(table);
+  std::string rule;
+  os << "|";
+  for (const auto& c : cols) {
+    os << " " << c << " |";
+    rule += " --- |";
+  }
+  os << "\n|" << rule << "\n";
+  for (const auto& [id, row] : table.rows) {
+    os << "|";
+    for (const auto& c : cols) {
+      const auto it = row.find(c);
+      os << " " << md_cell(c, it == row.end() ? "" : it->second) << " |";
+    }
+    os << "\n";
+  }
+  return os.str();
+}
+
+}  // namespace
+
+const std::vector<std::string>& summary_loss_columns() {
+  static const std::vector<std::string> kColumns = {"content", "style", "depth", "tv", "total"};
+  return kColumns;
+}
+
+void record_result(const fs::path& sweep_dir, const Trial& trial, const TrialResult& result,
+                   const std::string& made_by) {
+  DPST_CHECK(result.status == "finished" || result.status == "failed", InternalError,
+             "trial " << trial.id << ": summary status must be finished or failed (got '" << result.status << "')");
+  const auto& loss_cols = summary_loss_columns();
+  for (const auto& [name, value] : result.losses) {
+    DPST_CHECK(std::find(loss_cols.begin(), loss_cols.end(), name) != loss_cols.end(), InternalError,
+               "trial " << trial.id << ": '" << name << "' is not a summary loss column (content, style, depth, tv, total)");
+  }
+  std::error_code ec;
+  fs::create_directories(sweep_dir, ec);
+  DPST_CHECK(!ec, OutputError, sweep_dir.string() << ": cannot create the sweep folder: " << ec.message());
+
+  const ExclusiveLock lock(sweep_dir / "summary.lock");
+  Table table = read_table(sweep_dir / "summary.csv");
+  Row row;
+  row["trial"] = trial.id;
+  row["status"] = result.status;
+  for (const auto& [key, value] : trial.params) {
+    row[key] = value;
+    if (std::find(table.swept.begin(), table.swept.end(), key) == table.swept.end()) table.swept.push_back(key);
+  }
+  row["steps"] = std::to_string(result.steps);
+  for (const auto& c : loss_cols) {
+    const auto it = result.losses.find(c);
+    row[c] = it == result.losses.end() ? "" : format_loss(it->second);
+  }
+  row["loss_nets"] = loss_nets_text(trial.config);
+  row["finished_at"] = utc_now();
+  row["note"] = result.note;
+  table.rows[trial.id] = std::move(row);
+
+  // Each file is replaced whole; a reader sees the old or the new table, never half.
+  train::write_file_atomically(sweep_dir / "summary.csv", csv_text(table));
+  train::write_file_atomically(sweep_dir / "summary.md", md_text(sweep_dir, table, made_by));
+}
+
+std::string summary_header(const config::Config& base, const std::string& command_line) {
+  std::ostringstream os;
+  if (!command_line.empty()) {
+    std::string cmd = command_line;
+    std::replace(cmd.begin(), cmd.end(), '`', '\'');  // keep the code span closed
+    os << "- command: `" << cmd << "`\n";
+  }
+  os << "- configuration: hash " << hex8(fnv1a32(base.dump()))
+     << " (FNV-1a of the resolved base configuration, dpst-dist --dump-config)\n";
+  // The depth network is loaded only when some trial has loss.depth_weight > 0.
+  // (doubles, not YAML::Node: assigning a Node would rewrite the config's own value.)
+  std::vector<double> depth_weights = {base.get_float("loss.depth_weight")};
+  for (const auto& [key, values] : base.get_axes("sweep.axes")) {
+    if (key != "loss.depth_weight") continue;
+    depth_weights.clear();
+    for (const auto& v : values) depth_weights.push_back(v.as<double>());
+  }
+  const bool depth_used = std::any_of(depth_weights.begin(), depth_weights.end(), [](double w) { return w > 0; });
+  const auto vgg = base.get_path("loss_nets.vgg16_weights");
+  const auto depth = base.get_path("loss_nets.depth_weights");
+  const bool random = vgg.empty() || (depth_used && depth.empty());
+  os << "- loss networks: vgg16 " << (vgg.empty() ? "**RANDOM INIT**" : vgg.string()) << "; depth "
+     << (!depth.empty() ? depth.string() : depth_used ? "**RANDOM INIT**" : "not used (loss.depth_weight is 0)")
+     << "\n";
+  if (random) {
+    os << "- **RANDOM INIT loss networks: these losses are not comparable with pretrained ones "
+          "(see the loss_nets column).**\n";
+  }
+  return os.str();
+}
+
+}  // namespace dpst::sweep

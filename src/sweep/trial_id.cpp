@@ -1,0 +1,116 @@
+#include "sweep/trial_id.h"
+
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+
+#include "config/config.h"
+
+namespace dpst::sweep {
+namespace {
+
+using config::KeyType;
+
+bool id_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+}
+
+std::string sanitize(const std::string& text) {
+  std::string out;
+  for (char c : text) out += id_char(c) ? c : '_';
+  return out;
+}
+
+// The shortest text that reads back as the same double, in %g style, made compact:
+// 1e5, 2.8e5, 1e-7, 0.001, 12345.678 (format_value's 100000.0 is long in a name).
+std::string compact_float(double v) {
+  char buf[64];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  std::string s = buf;  // e.g. "2.8e+05", "1e-07"
+  const auto e = s.find('e');
+  if (e == std::string::npos) return s;
+  const int exponent = std::atoi(s.c_str() + e + 1);
+  return s.substr(0, e) + "e" + std::to_string(exponent);
+}
+
+// What a value contributes to the hash: stable across machines (see trial_id.h).
+std::string hashed_text(const config::KeySpec& spec, const YAML::Node& v) {
+  if (spec.type == KeyType::Path) return std::filesystem::path(v.Scalar()).filename().string();
+  return config::format_value(spec, v);
+}
+
+// The readable text of a value in an id.
+std::string readable_value(const config::KeySpec& spec, const YAML::Node& v) {
+  switch (spec.type) {
+    case KeyType::Float: return compact_float(v.as<double>());
+    case KeyType::Path: return std::filesystem::path(v.Scalar()).stem().string();
+    case KeyType::StringList: {
+      if (v.size() == 0) return "none";
+      std::string s;
+      for (size_t i = 0; i < v.size(); ++i) s += (i ? "." : "") + v[i].Scalar();
+      return s;
+    }
+    case KeyType::Bool:
+    case KeyType::Int:
+    case KeyType::IntOrAuto: return config::format_value(spec, v);
+    default: return v.Scalar();
+  }
+}
+
+}  // namespace
+
+uint32_t fnv1a32(const std::string& text) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  return h;
+}
+
+std::string hex8(uint32_t value) {
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08x", value);
+  return buf;
+}
+
+std::string id_abbreviation(const std::string& key) {
+  static const std::map<std::string, std::string> kShort = {
+      {"loss.content_weight", "c"}, {"loss.style_weight", "s"},    {"loss.depth_weight", "d"},
+      {"loss.tv_weight", "tv"},     {"loss.content_layers", "cl"}, {"loss.style_layers", "sl"},
+      {"loss.depth_layers", "dl"},  {"loss.style_size", "ss"},     {"loss.style_image", ""},
+      {"optim.lr", "lr"},           {"model.width", "w"},          {"model.residual_blocks", "rb"},
+      {"train.iterations", "it"},   {"run.seed", "seed"}};
+  const auto it = kShort.find(key);
+  return it != kShort.end() ? it->second : key.substr(key.rfind('.') + 1);
+}
+
+std::string make_trial_id(const std::vector<std::pair<std::string, YAML::Node>>& swept) {
+  DPST_CHECK(!swept.empty(), InternalError, "a sweep trial id needs at least one swept value");
+  std::string canonical;
+  std::string readable;
+  for (const auto& [key, value] : swept) {
+    const config::KeySpec* spec = config::Registry::instance().find(key);
+    DPST_CHECK(spec != nullptr, InternalError, "swept key '" << key << "' is not in the registry");
+    canonical += key + "=" + hashed_text(*spec, value) + ";";
+    const std::string abbr = id_abbreviation(key);
+    const std::string text = readable_value(*spec, value);
+    // "d2.8e5" reads well; a word value gets a separator: "dl_output".
+    const bool separate = !abbr.empty() && !text.empty() &&
+                          !(std::isdigit(static_cast<unsigned char>(text[0])) || text[0] == '-');
+    readable += (readable.empty() ? "" : "-") + abbr + (separate ? "_" : "") + text;
+  }
+  std::string id = sanitize(readable);
+  while (!id.empty() && (id[0] == '.' || id[0] == '-')) id.erase(0, 1);  // no hidden or option-like names
+  const std::string hash = hex8(fnv1a32(canonical));
+  if (id.size() > kMaxIdLength - hash.size() - 1) id.resize(kMaxIdLength - hash.size() - 1);
+  while (!id.empty() && (id.back() == '-' || id.back() == '.')) id.pop_back();
+  return id.empty() ? hash : id + "-" + hash;
+}
+
+}  // namespace dpst::sweep
