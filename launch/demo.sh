@@ -11,7 +11,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
 ./launch/install-deps.sh
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
-cmake --build "$BUILD_DIR" -j "$(nproc)" --target dpst-dist pack_coco
+cmake --build "$BUILD_DIR" -j "$(nproc)" --target dpst-dist pack_coco dpst-eval dpst-stylize
 
 echo "== packing the bundled photos (tests/fixtures/demo/coco) at 64x64"
 mkdir -p runs/demo-data
@@ -34,10 +34,17 @@ mpirun -np 2 --oversubscribe --bind-to none "$BUILD_DIR"/bin/dpst-dist --config 
 
 run=runs/demo
 echo
+echo "== evaluating the sweep on the val photos: dpst-eval $run"
+"$BUILD_DIR"/bin/dpst-eval "$run"
+
+echo
 echo "== demo finished: 4 trials in $run/"
-cat "$run/summary.md"
+cat "$run/ablation.md"
 echo
 for trial in "$run"/*/; do
   echo "   $(basename "$trial"): model $trial""model.h5, metrics $trial""metrics.jsonl, checkpoints $trial""checkpoints/"
 done
-echo "   summary: $run/summary.md ($run/summary.csv); log: $run/dpst.log"
+echo "   training summary : $run/summary.md ($run/summary.csv)"
+echo "   ablation table   : $run/ablation.md ($run/ablation.csv)"
+echo "   image grids      : $(ls "$run"/grid-*.png | tr '\n' ' ')"
+echo "   log              : $run/dpst.log"

@@ -13,6 +13,7 @@
 #include "dist/device.h"
 #include "train/pack_trainer.h"
 #include "train/stop_signal.h"
+#include "eval/evaluate.h"
 #include "sweep/sweep.h"
 #include "train/checkpoint_store.h"
 #include "train/trial.h"
@@ -57,6 +58,17 @@ sweep::TrialResult result_from_folder(const fs::path& dir, TrialStatus status) {
     std::getline(in, r.note);
   }
   return r;
+}
+
+// Metrics on the val split right after a trial finishes (eval.after_training), written
+// to <trial>/eval.json; dpst-eval collects them into the ablation tables.
+void evaluate_finished_trial(const fs::path& dir, const torch::Device& device, eval::EvalResources* resources) {
+  eval::TrialEvalOptions options;
+  options.device = device;
+  const eval::TrialEval e = eval::evaluate_trial(dir, options, resources);
+  spdlog::info("trial {}: val ordinal depth agreement {:.4f}, depth Pearson {:.4f}, gray SSIM {:.4f} ({})",
+               e.id, e.metrics.ordinal_agreement, e.metrics.depth_pearson, e.metrics.ssim_gray,
+               (dir / "eval.json").string());
 }
 
 struct Groups {
@@ -111,6 +123,8 @@ int train_trials(const config::Config& config, const dist::MpiSession& mpi, cons
   const int64_t iterations = config.get_int("train.iterations");
   const std::string made_by = is_sweep ? sweep::summary_header(config, options.command_line) : std::string();
   const bool groups_rank0 = comm->rank() == 0;
+  const bool eval_after = config.get_bool("eval.after_training");
+  eval::EvalResources eval_resources;  // loss nets and val split, loaded once per group
   int code = kExitOk;
   for (size_t p : my_packs) {
     std::vector<TrialSpec> specs;
@@ -149,6 +163,7 @@ int train_trials(const config::Config& config, const dist::MpiSession& mpi, cons
           spdlog::error("trial {} failed: {}", specs[i].id, result.failure[i]);
         } else {
           spdlog::info("trial {} done: model {}", specs[i].id, (specs[i].dir / "model.h5").string());
+          if (eval_after) evaluate_finished_trial(specs[i].dir, ctx.device, &eval_resources);
         }
       }
     }

@@ -1,0 +1,148 @@
+// dpst-stylize: apply a trained f_W (an exported model.h5) to photos of any size.
+// Each image is padded (mirrored) to a multiple of 4 — f_W downsamples twice by 2 —
+// run, cropped back and saved under the same file name, so outputs have the input's
+// size. A file that cannot be read or stylized is skipped and named at the end; only
+// "nothing could be stylized" is fatal (exit 3).
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <iostream>
+#include <set>
+#include <thread>
+
+#include "common/common.h"
+#include "data/image_io.h"
+#include "dist/device.h"
+#include "eval/grid.h"
+#include "models/loss_nets.h"
+
+namespace {
+namespace fs = std::filesystem;
+using namespace dpst;
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// The files to stylize: one file, or a folder's regular files (not hidden) by name.
+std::vector<fs::path> list_inputs(const fs::path& input) {
+  DPST_CHECK(fs::exists(input), InputError, input.string() << ": no such file or folder");
+  if (!fs::is_directory(input)) return {input};
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(input)) {
+    const std::string name = e.path().filename().string();
+    // Symlinks are followed; a dangling one is listed so it is reported, not ignored.
+    if (!name.empty() && name[0] != '.' && !e.is_directory()) files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// Same name when it is already .png/.jpg/.jpeg (and --format keep); else a .png (or
+// .jpg) is appended, so "a.bmp" -> "a.bmp.png" never collides with "a.png".
+std::string output_name(const fs::path& in, const std::string& format) {
+  const std::string name = in.filename().string(), ext = lower(in.extension().string());
+  const bool saveable = ext == ".png" || ext == ".jpg" || ext == ".jpeg";
+  if (format == "keep") return saveable ? name : name + ".png";
+  const std::string want = format == "png" ? ".png" : ".jpg";
+  if (ext == want || (want == ".jpg" && ext == ".jpeg")) return name;
+  return (saveable ? in.stem().string() : name) + want;
+}
+
+// RGB uint8 image -> f_W -> RGB uint8 of the same size.
+cv::Mat stylize(models::TransformNetImpl& net, const cv::Mat& rgb, torch::Device device) {
+  torch::NoGradGuard no_grad;
+  const int h = rgb.rows, w = rgb.cols;
+  torch::Tensor x = torch::empty({1, 3, h, w}, torch::kUInt8);
+  data::to_planar(rgb, x.data_ptr<uint8_t>());
+  x = x.to(device).to(torch::kFloat).div_(255.0);
+  const int ph = (4 - h % 4) % 4, pw = (4 - w % 4) % 4;
+  if (ph || pw) {
+    // Mirror like f_W's own reflection padding; a side too short to mirror is repeated.
+    namespace F = torch::nn::functional;
+    F::PadFuncOptions pad({0, pw, 0, ph});
+    if (ph < h && pw < w) {
+      pad.mode(torch::kReflect);
+    } else {
+      pad.mode(torch::kReplicate);
+    }
+    x = F::pad(x, pad);
+  }
+  const torch::Tensor y = net.forward(x).narrow(2, 0, h).narrow(3, 0, w);
+  return eval::image_to_mat(y[0]);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"dpst-stylize: apply a trained f_W (model.h5 from dpst-dist) to a photo or a folder of photos. "
+               "Outputs keep the file names and the input's size; unreadable files are skipped and listed."};
+  app.set_version_flag("--version", dpst::version_string());
+  std::string model, input, output, device = "cpu", format = "keep", log_level = "warn";
+  int size = 0, quality = 95, threads = 0;
+  app.add_option("--model", model, "trained f_W weight file (model.h5)")->required();
+  app.add_option("--input", input, "an image file, or a folder of images (not recursive)")->required();
+  app.add_option("--output", output, "output folder (created; must not be the input folder)")->required();
+  app.add_option("--size", size, "resize so the shorter side is N before stylizing (default: keep the size)")
+      ->check(CLI::Range(8, 16384));
+  app.add_option("--device", device, "cpu | cuda | auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+  app.add_option("--format", format, "keep (the input's .png/.jpg, else .png) | png | jpg")
+      ->check(CLI::IsMember({"keep", "png", "jpg"}));
+  app.add_option("--jpeg-quality", quality, "JPEG quality (default 95)")->check(CLI::Range(1, 100));
+  app.add_option("--threads", threads, "intra-op threads (default: all cores)")->check(CLI::Range(1, 1024));
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|critical|off");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? dpst::kExitOk : dpst::kExitConfig;
+  }
+  return dpst::guarded_main([&]() -> int {
+    dpst::logging::init(0, 1, log_level);
+    torch::set_num_threads(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    const torch::Device dev = dist::select_device(device, 0, 1);
+    const auto inputs = list_inputs(input);
+    fs::create_directories(output);
+    for (const auto& f : inputs)
+      DPST_CHECK(!fs::equivalent(f.parent_path().empty() ? "." : f.parent_path(), output), ConfigError,
+                 "--output " << output << " is the input folder: the outputs would replace the photos");
+    models::TransformNet net = models::load_transform_net(model);
+    net->to(dev);
+    net->eval();
+
+    std::vector<std::pair<std::string, std::string>> skipped;  // file, why
+    std::set<std::string> written;
+    int done = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (const auto& in : inputs) {
+      const std::string name = in.filename().string();
+      try {
+        const std::string out_name = output_name(in, format);
+        DPST_CHECK(written.insert(out_name).second, InputError,
+                   "its output name " << out_name << " is taken by another input");
+        cv::Mat rgb = data::decode_image(in);
+        if (size > 0) rgb = data::resize_shorter_side(rgb, size);
+        data::save_image(stylize(*net, rgb, dev), fs::path(output) / out_name, quality);
+        std::cout << "  " << name << " -> " << (fs::path(output) / out_name).string() << " (" << rgb.cols << "x"
+                  << rgb.rows << ")\n";
+        ++done;
+      } catch (const std::exception& e) {
+        // One bad photo must not cost the others; it is listed at the end.
+        skipped.emplace_back(name, e.what());
+      }
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::cout << "stylized " << done << " of " << inputs.size() << " image(s) in " << seconds << " s ("
+              << (seconds > 0 ? done / seconds : 0.0) << " images/s, decode to save) into " << output << "\n";
+    if (!skipped.empty()) {
+      std::cerr << "skipped " << skipped.size() << " file(s):\n";
+      for (const auto& [file, why] : skipped) std::cerr << "  " << file << ": " << why << "\n";
+    }
+    DPST_CHECK(done > 0, InputError,
+               "nothing could be stylized: " << (inputs.empty() ? "the input folder " + input + " is empty"
+                                                                : std::to_string(inputs.size()) + " file(s) skipped"));
+    return dpst::kExitOk;
+  });
+}

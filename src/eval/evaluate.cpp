@@ -1,0 +1,244 @@
+#include "eval/evaluate.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "common/errors.h"
+#include "data/atomic_output.h"
+#include "data/image_io.h"
+#include "eval/metrics.h"
+
+namespace dpst::eval {
+namespace fs = std::filesystem;
+
+Stylized stylize_with_depth(models::TransformNetImpl& net, models::HourglassImpl& depth, const torch::Tensor& x) {
+  torch::NoGradGuard no_grad;
+  Stylized s;
+  s.x = x;
+  // Clamped: the image a user gets, and what every metric is computed on.
+  const torch::Tensor y = net.forward(x).clamp(0.0, 1.0);
+  s.depth_x = depth.forward(x).to(torch::kCPU);
+  s.depth_y = depth.forward(y).to(torch::kCPU);
+  s.y = y.to(torch::kCPU);
+  s.x = x.to(torch::kCPU);
+  return s;
+}
+
+EvalMetrics evaluate(models::TransformNetImpl& net, const data::Dataset& val, models::LossNets& nets,
+                     const losses::TrialLoss& loss, const EvalOptions& options) {
+  DPST_CHECK(nets.depth.net, InternalError, "evaluate: the depth network is not loaded");
+  DPST_CHECK(val.image_size() % 16 == 0, InputError,
+             val.path().string() << ": images are " << val.image_size() << "x" << val.image_size()
+                                 << "; the depth network needs a multiple of 16 (re-pack with --size)");
+  const int64_t n = std::min(options.images, val.size());
+  DPST_CHECK(n >= 1, InputError, val.path().string() << ": split '" << val.split() << "' has no images to evaluate");
+  DPST_CHECK(options.batch_size >= 1 && options.pairs >= 1, InternalError, "evaluate: bad batch size or pair count");
+  torch::NoGradGuard no_grad;
+  net.eval();
+  const auto& layers = loss.layers();
+  // Every term is computed (λ = 0 terms too: a baseline's depth loss is the comparison).
+  const models::TapNames vgg_taps = losses::union_of({layers.content, layers.style});
+  const models::TapNames depth_taps = losses::union_of({layers.depth, {"output"}});
+
+  EvalMetrics m;
+  double forward_seconds = 0;
+  for (int64_t begin = 0; begin < n; begin += options.batch_size) {
+    std::vector<int64_t> indices;
+    for (int64_t i = begin; i < std::min(n, begin + options.batch_size); ++i) indices.push_back(i);
+    const torch::Tensor x = val.read_batch(indices).to(options.device);
+    const auto t0 = std::chrono::steady_clock::now();
+    const torch::Tensor y = net.forward(x).clamp(0.0, 1.0);
+    (void)y.sum().item<double>();  // waits for the device, so the time is the forward's
+    forward_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+    const losses::Targets targets = losses::compute_targets(nets.vgg.net, &nets.depth.net, x, vgg_taps, depth_taps);
+    const models::Taps vgg_out = nets.vgg.net->forward_taps(y, vgg_taps);
+    const models::Taps depth_out = nets.depth.net->forward_taps(y, depth_taps);
+    const auto terms = loss(y, vgg_out, depth_out, targets).values();
+    const double b = static_cast<double>(indices.size());
+    // Each term is a mean over the batch, so batch-weighted sums give the mean over images.
+    m.content += b * terms.at("content");
+    m.style += b * terms.at("style");
+    m.depth += b * terms.at("depth");
+    m.tv += b * terms.at("tv");
+    m.total += b * terms.at("total");
+
+    const torch::Tensor dx = targets.depth.at("output").to(torch::kCPU), dy = depth_out.at("output").to(torch::kCPU);
+    const torch::Tensor xc = x.to(torch::kCPU), yc = y.to(torch::kCPU);
+    for (size_t k = 0; k < indices.size(); ++k) {
+      const auto row = static_cast<int64_t>(k);
+      const torch::Tensor a = dx[row][0], c = dy[row][0];
+      m.ordinal_agreement += ordinal_agreement(a, c, options.pairs, kPairSeed + static_cast<uint64_t>(indices[k]),
+                                               options.ordinal_threshold);
+      m.depth_pearson += pearson(minmax_normalise(a), minmax_normalise(c));
+      m.depth_ssim += depth_ssim(a, c);
+      m.ssim_gray += ssim_gray(yc[row], xc[row]);
+    }
+  }
+  const double count = static_cast<double>(n);
+  for (double* v : {&m.content, &m.style, &m.depth, &m.tv, &m.total, &m.ordinal_agreement, &m.depth_pearson,
+                    &m.depth_ssim, &m.ssim_gray})
+    *v /= count;
+  m.images = n;
+  m.images_per_second = forward_seconds > 0 ? count / forward_seconds : 0;
+  return m;
+}
+
+losses::TrialLoss trial_loss_for_eval(const config::Config& config, models::Vgg16& vgg, torch::Device device) {
+  // As the trainer does: shorter side to loss.style_size, RGB in [0, 1].
+  const cv::Mat rgb = data::resize_shorter_side(data::decode_image(config.get_path("loss.style_image")),
+                                                static_cast<int>(config.get_int("loss.style_size")));
+  torch::Tensor style = torch::empty({1, 3, rgb.rows, rgb.cols}, torch::kUInt8);
+  data::to_planar(rgb, style.data_ptr<uint8_t>());
+  return losses::TrialLoss::from_config(config, vgg, style.to(torch::kFloat).div_(255.0).to(device));
+}
+
+std::string config_hash(const config::Config& config) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : config.dump()) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  char buf[9];
+  std::snprintf(buf, sizeof(buf), "%08x", h);
+  return buf;
+}
+
+std::string loss_nets_label(const models::LossNets& nets) {
+  if (!nets.random_init()) return "pretrained";
+  std::string which;
+  if (nets.vgg.provenance.random_init) which = "vgg16";
+  if (nets.depth.net && nets.depth.provenance.random_init) which += which.empty() ? "hourglass" : ", hourglass";
+  return "RANDOM INIT (" + which + ")";
+}
+
+std::string format_number(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  if (value == 0) return "0";  // no "-0"
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.6g", value);
+  return buf;
+}
+
+void write_text_file(const fs::path& path, const std::string& text) {
+  data::AtomicOutputFile out(path, /*overwrite=*/true);
+  {
+    std::ofstream f(out.write_path(), std::ios::binary);
+    f << text;
+    f.flush();
+    DPST_CHECK(f.good(), OutputError, path.string() << ": cannot write (disk full or permissions?)");
+  }
+  out.commit();
+}
+
+namespace {
+
+std::string joined(const std::vector<std::string>& items, const std::string& sep) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
+  return out;
+}
+
+}  // namespace
+
+config::Config load_trial_config(const fs::path& config_yaml) {
+  DPST_CHECK(fs::exists(config_yaml), InputError, config_yaml.string() << ": no such config file");
+  config::LoadOptions lo;
+  lo.files = {config_yaml.string()};
+  lo.check_files = false;  // paths are checked when used, with clearer messages
+  return config::load(lo);
+}
+
+TrialEval evaluate_model(const fs::path& model, const config::Config& config, const TrialEvalOptions& options,
+                         EvalResources* shared) {
+  DPST_CHECK(fs::is_regular_file(model), InputError,
+             model.string() << ": no model.h5 (the trial has not finished, or its model was not exported)");
+  TrialEval r;
+  const fs::path abs = fs::absolute(model).lexically_normal();
+  r.dir = abs.parent_path();
+  r.id = abs.filename() == "model.h5" ? abs.parent_path().filename().string() : abs.stem().string();
+  r.style = config.get_path("loss.style_image").stem().string();
+  r.depth_weight = config.get_float("loss.depth_weight");
+  r.depth_layers = joined(config.get_strings("loss.depth_layers"), "+");
+  r.config_hash = config_hash(config);
+  r.dataset = options.data.empty() ? config.get_path("data.path") : fs::absolute(options.data).lexically_normal();
+  r.split = config.get_string("data.val_split");
+  r.pairs = config.get_int("eval.pairs");
+  DPST_CHECK(!r.dataset.empty(), InputError, r.id << ": the config sets no data.path; pass --data");
+
+  EvalResources local;
+  EvalResources& res = shared ? *shared : local;
+  const std::string key = config.get_string("loss_nets.vgg16_weights") + "|" +
+                          config.get_string("loss_nets.depth_weights") + "|" +
+                          (config.get_bool("loss_nets.allow_random_init") ? "random-ok" : "pretrained-only") + "|" +
+                          r.dataset.string() + "|" + r.split + "|" + options.device.str();
+  if (res.key != key || !res.val) {
+    res.val = std::make_shared<data::Dataset>(data::Dataset::open(r.dataset, r.split));
+    res.nets = models::load_loss_nets(config, /*need_depth=*/true);
+    res.nets.vgg.net->to(options.device);
+    res.nets.depth.net->to(options.device);
+    res.key = key;
+  }
+  r.loss_nets = loss_nets_label(res.nets);
+  r.weights = "vgg16: " + res.nets.vgg.provenance.source + "; hourglass: " + res.nets.depth.provenance.source;
+
+  models::TransformNet net = models::load_transform_net(model);
+  net->to(options.device);
+  const losses::TrialLoss loss = trial_loss_for_eval(config, res.nets.vgg.net, options.device);
+  EvalOptions eo;
+  eo.images = options.images > 0 ? options.images : config.get_int("eval.images");
+  eo.pairs = r.pairs;
+  eo.device = options.device;
+  r.metrics = evaluate(*net, *res.val, res.nets, loss, eo);
+  return r;
+}
+
+TrialEval evaluate_trial(const fs::path& trial_dir, const TrialEvalOptions& options, EvalResources* shared) {
+  DPST_CHECK(fs::is_directory(trial_dir), InputError, trial_dir.string() << ": no such trial folder");
+  DPST_CHECK(fs::exists(trial_dir / "config.yaml"), InputError,
+             trial_dir.string() << ": no config.yaml (not a trial folder)");
+  TrialEval r = evaluate_model(trial_dir / "model.h5", load_trial_config(trial_dir / "config.yaml"), options, shared);
+  if (options.write_json) write_text_file(trial_dir / "eval.json", eval_json(r));
+  return r;
+}
+
+std::string eval_json(const TrialEval& r) {
+  // Rounded through the same 6-digit text as the tables, so the JSON never shows
+  // run-to-run noise in the last bits; NaN becomes null.
+  auto num = [](double v) -> nlohmann::ordered_json {
+    if (!std::isfinite(v)) return nullptr;
+    return std::stod(format_number(v));
+  };
+  nlohmann::ordered_json j;
+  j["trial"] = r.id;
+  j["style"] = r.style;
+  j["depth_weight"] = num(r.depth_weight);
+  j["depth_layers"] = r.depth_layers;
+  j["config_hash"] = r.config_hash;
+  j["loss_nets"] = r.loss_nets;
+  j["weights"] = r.weights;
+  j["dataset"] = r.dataset.string();
+  j["split"] = r.split;
+  j["images"] = r.metrics.images;
+  j["pairs_per_image"] = r.pairs;
+  j["ordinal_threshold"] = kOrdinalThreshold;
+  const EvalMetrics& m = r.metrics;
+  j["metrics"] = {{"content", num(m.content)},
+                  {"style", num(m.style)},
+                  {"depth", num(m.depth)},
+                  {"tv", num(m.tv)},
+                  {"total", num(m.total)},
+                  {"ordinal_agreement", num(m.ordinal_agreement)},
+                  {"depth_pearson", num(m.depth_pearson)},
+                  {"depth_ssim", num(m.depth_ssim)},
+                  {"ssim_gray", num(m.ssim_gray)}};
+  return j.dump(2) + "\n";
+}
+
+}  // namespace dpst::eval

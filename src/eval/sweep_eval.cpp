@@ -1,0 +1,133 @@
+#include "eval/sweep_eval.h"
+
+#include <algorithm>
+
+#include "common/errors.h"
+#include "eval/grid.h"
+#include "eval/tables.h"
+
+namespace dpst::eval {
+namespace fs = std::filesystem;
+namespace {
+
+// The grid's two models for a style: the baseline (first λ3 = 0 trial) and the
+// λ3 > 0 trial with the largest λ3 (first by id on ties). False when either is missing.
+bool grid_pair(const std::vector<TrialEval>& rows, const std::string& style, const TrialEval** base,
+               const TrialEval** dp) {
+  *base = baseline_of(rows, style);
+  *dp = nullptr;
+  for (const auto& r : rows)
+    if (r.style == style && r.depth_weight > 0 &&
+        (!*dp || r.depth_weight > (*dp)->depth_weight ||
+         (r.depth_weight == (*dp)->depth_weight && r.id < (*dp)->id)))
+      *dp = &r;
+  return *base && *dp;
+}
+
+void draw_grids(const std::vector<TrialEval>& rows, EvalResources& res, const EvalRunOptions& o, const fs::path& out,
+                EvalRunResult& result) {
+  std::vector<std::string> styles;
+  for (const auto& r : rows)
+    if (std::find(styles.begin(), styles.end(), r.style) == styles.end()) styles.push_back(r.style);
+  const int64_t n = std::min<int64_t>(o.grid_images, res.val->size());
+  std::vector<int64_t> indices;
+  for (int64_t i = 0; i < n; ++i) indices.push_back(i);
+  const torch::Tensor x = res.val->read_batch(indices).to(o.device);
+  for (const auto& style : styles) {
+    const TrialEval *base = nullptr, *dp = nullptr;
+    if (!grid_pair(rows, style, &base, &dp)) {
+      result.notes.push_back("no grid for style '" + style +
+                             "': it needs a λ3 = 0 trial and a λ3 > 0 trial of that style");
+      continue;
+    }
+    auto run = [&](const TrialEval& r) {
+      models::TransformNet net = models::load_transform_net(r.dir / "model.h5");
+      net->to(o.device);
+      net->eval();
+      return stylize_with_depth(*net, *res.nets.depth.net, x);
+    };
+    GridLabels labels;
+    labels.title = "style " + style + ": baseline " + base->id + " (lambda3=0) vs " + dp->id +
+                   " (lambda3=" + format_number(dp->depth_weight) + "), first " + std::to_string(n) + " val images";
+    labels.baseline = "lambda3=0";  // short: a tile is 128 px wide; the title names the baseline
+    labels.preserving = "lambda3=" + format_number(dp->depth_weight);
+    const fs::path file = out / ("grid-" + style + ".png");
+    write_png(render_grid(run(*base), run(*dp), labels), file);
+    result.files.push_back(file);
+  }
+}
+
+}  // namespace
+
+std::vector<fs::path> finished_trials(const fs::path& sweep_dir, std::vector<std::string>* skipped) {
+  std::vector<fs::path> out;
+  for (const auto& entry : fs::directory_iterator(sweep_dir)) {
+    if (!entry.is_directory()) continue;
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name[0] == '.') continue;
+    if (fs::exists(entry.path() / "FINISHED")) {
+      out.push_back(entry.path());
+    } else if (skipped && fs::exists(entry.path() / "config.yaml")) {
+      skipped->push_back(name);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  if (skipped) std::sort(skipped->begin(), skipped->end());
+  return out;
+}
+
+EvalRunResult run_eval(const EvalRunOptions& o) {
+  DPST_CHECK(fs::exists(o.target), InputError, o.target.string() << ": no such sweep folder or model file");
+  EvalRunResult result;
+  EvalResources res;
+  TrialEvalOptions to;
+  to.images = o.images;
+  to.data = o.data;
+  to.device = o.device;
+  TableProvenance how;
+  how.command = o.command;
+  fs::path out = o.out;
+
+  if (fs::is_directory(o.target)) {
+    std::vector<std::string> unfinished;
+    const auto trials = finished_trials(o.target, &unfinished);
+    for (const auto& name : unfinished) result.notes.push_back("skipped trial " + name + ": not finished (no FINISHED)");
+    DPST_CHECK(!trials.empty(), InputError,
+               o.target.string() << ": no finished trials (no <trial>/FINISHED); is this a sweep folder?");
+    for (const auto& dir : trials) {
+      try {
+        result.rows.push_back(evaluate_trial(dir, to, &res));
+      } catch (const Error& e) {
+        // Which trial failed matters more than where in the code.
+        throw Error("trial " + dir.filename().string() + ": " + e.what(), e.exit_code(), e.where());
+      }
+    }
+    // The sweep's base config names the whole sweep; without it, the first trial's.
+    const fs::path base = o.target / "sweep.yaml";
+    how.config_hash = fs::exists(base) ? config_hash(load_trial_config(base)) + " (sweep.yaml)"
+                                       : result.rows.front().config_hash + " (" + result.rows.front().id + ")";
+    if (out.empty()) out = o.target;
+  } else {
+    fs::path config_file = o.config;
+    if (config_file.empty()) config_file = o.target.parent_path() / "config.yaml";
+    DPST_CHECK(fs::exists(config_file), ConfigError,
+               o.target.string() << ": no config.yaml beside the model; pass --config with the trial's config");
+    const config::Config config = load_trial_config(config_file);
+    result.rows.push_back(evaluate_model(o.target, config, to, &res));
+    how.config_hash = result.rows.front().config_hash;
+    if (out.empty()) out = fs::absolute(o.target).parent_path();
+  }
+  const TrialEval& first = result.rows.front();
+  how.loss_nets = first.loss_nets;
+  how.weights = first.weights;
+  how.dataset = first.dataset.string() + " (split " + first.split + ")";
+  how.images = first.metrics.images;
+  how.pairs = first.pairs;
+  fs::create_directories(out);
+  result.rows = sorted_rows(result.rows);
+  for (const auto& f : write_tables(out, how, result.rows)) result.files.push_back(f);
+  if (o.grid_images > 0) draw_grids(result.rows, res, o, out, result);
+  return result;
+}
+
+}  // namespace dpst::eval

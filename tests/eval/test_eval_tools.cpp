@@ -1,0 +1,226 @@
+// dpst-stylize and dpst-eval end to end, on the demo photos packed at 32x32 and a narrow
+// f_W trained for 2 steps with random-init loss networks.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <opencv2/imgproc.hpp>
+
+#include "data/image_io.h"
+#include "support/support.h"
+
+namespace dpst::test {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const std::string kCoco = std::string(DPST_SOURCE_DIR) + "/tests/fixtures/demo/coco";
+
+class EvalToolsTest : public ::testing::Test {
+ protected:
+  // One packed dataset and one 2-trial sweep (λ3 ∈ {0, 1e5}, candy) for every test.
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    const auto pack = run(bin("pack_coco") + " --coco-dir " + kCoco + " --out " + (dir_->path() / "demo-32.h5").string() +
+                          " --size 32 --threads 2");
+    ASSERT_EQ(pack.exit_code, 0) << pack.err;
+    write_file(dir_->path() / "tiny.yaml",
+               "run:\n  name: sweep\n  seed: 3\n"
+               "data:\n  path: demo-32.h5\n  image_size: 32\n  loader_threads: 1\n  prefetch: 2\n"
+               "model:\n  width: 8\n  residual_blocks: 1\n"
+               "loss_nets:\n  allow_random_init: true\n"
+               "loss:\n  style_image: " + std::string(DPST_SOURCE_DIR) + "/tests/fixtures/demo/styles/candy.jpg\n"
+               "  style_size: 32\n  depth_weight: 1.0e5\n"
+               "train:\n  batch_size: 2\n  iterations: 2\n  threads: 1\n  log_every: 1\n  checkpoint_every: 2\n"
+               "  device: cpu\n"
+               "eval:\n  after_training: false\n  images: 4\n  pairs: 500\n");
+    const std::string base = bin("dpst-dist") + " --config " + (dir_->path() / "tiny.yaml").string() +
+                             " --set run.output_dir=" + dir_->path().string();
+    const auto sweep = run(base + " --set sweep.method=grid --set 'sweep.axes={loss.depth_weight: [0.0, 1.0e5]}'" +
+                           " --set sweep.trials_per_pack=2");
+    if (sweep.exit_code != 0) {
+      // dpst-dist without sweeps: the same folder layout from two single runs.
+      std::cerr << "sweep run failed (exit " << sweep.exit_code << "), building the sweep from single runs:\n"
+                << sweep.err.substr(0, 2000) << "\n";
+      fs::remove_all(sweep_dir());
+      for (const std::string w : {"0.0", "1.0e5"}) {
+        const auto one = run(base + " --set run.output_dir=" + sweep_dir().string() + " --set run.name=candy-d" + w +
+                             " --set loss.depth_weight=" + w);
+        ASSERT_EQ(one.exit_code, 0) << one.err;
+      }
+    }
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static fs::path sweep_dir() { return dir_->path() / "sweep"; }
+  static std::vector<fs::path> trials() {
+    std::vector<fs::path> out;
+    for (const auto& e : fs::directory_iterator(sweep_dir()))
+      if (fs::exists(e.path() / "FINISHED")) out.push_back(e.path());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  static std::string eval(const std::string& args) { return bin("dpst-eval") + " " + args; }
+
+  TempDir tmp_;
+  static TempDir* dir_;
+};
+TempDir* EvalToolsTest::dir_ = nullptr;
+
+cv::Size image_size(const fs::path& p) {
+  const cv::Mat m = data::decode_image(p);
+  return m.size();
+}
+
+TEST_F(EvalToolsTest, StylizeKeepsNamesAndSizesAndReportsTheBrokenFile) {
+  const fs::path in = tmp_ / "photos", out = tmp_ / "styled";
+  fs::create_directories(in);
+  fs::copy_file(kCoco + "/val2014/COCO_val2014_000000200000.jpg", in / "a.jpg");        // 128x96
+  fs::copy_file(kCoco + "/val2014/COCO_val2014_000000200005.png", in / "b.png");        // 144x96
+  cv::Mat odd;
+  cv::resize(data::decode_image(kCoco + "/val2014/COCO_val2014_000000200001.jpg"), odd, cv::Size(50, 37), 0, 0,
+             cv::INTER_AREA);
+  data::save_image(odd, in / "c-odd.png");                                               // 50x37
+  write_file(in / "broken.jpg", "this is not a JPEG");
+  ASSERT_EQ(run(bin("dpst-weights") + " init --net transform --width 8 --blocks 1 --out " + (tmp_ / "m.h5").string())
+                .exit_code,
+            0);
+  const auto r = run(bin("dpst-stylize") + " --model " + (tmp_ / "m.h5").string() + " --input " + in.string() +
+                     " --output " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  for (const char* name : {"a.jpg", "b.png", "c-odd.png"}) {
+    ASSERT_TRUE(fs::exists(out / name)) << name << "\n" << r.out << r.err;
+    EXPECT_EQ(image_size(out / name), image_size(in / name)) << name;
+  }
+  EXPECT_FALSE(fs::exists(out / "broken.jpg"));
+  EXPECT_THAT(r.out, HasSubstr("stylized 3 of 4 image(s)"));
+  EXPECT_THAT(r.out, HasSubstr("images/s"));
+  EXPECT_THAT(r.err, HasSubstr("skipped 1 file(s):\n  broken.jpg: "));
+  // The output differs from the input: f_W ran.
+  EXPECT_NE(read_file(out / "b.png"), read_file(in / "b.png"));
+
+  // --size N: the shorter side becomes N.
+  const auto sized = run(bin("dpst-stylize") + " --model " + (tmp_ / "m.h5").string() + " --input " +
+                         (in / "a.jpg").string() + " --output " + (tmp_ / "sized").string() + " --size 48");
+  ASSERT_EQ(sized.exit_code, 0) << sized.err;
+  EXPECT_EQ(image_size(tmp_ / "sized" / "a.jpg"), cv::Size(64, 48));
+}
+
+TEST_F(EvalToolsTest, StylizeErrors) {
+  ASSERT_EQ(run(bin("dpst-weights") + " init --net transform --width 8 --blocks 1 --out " + (tmp_ / "m.h5").string())
+                .exit_code,
+            0);
+  const std::string model = " --model " + (tmp_ / "m.h5").string();
+  auto r = run(bin("dpst-stylize") + model + " --input " + (tmp_ / "nope").string() + " --output " +
+               (tmp_ / "o").string());
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr("nope: no such file or folder"));
+
+  fs::create_directories(tmp_ / "bad");
+  write_file(tmp_ / "bad" / "x.png", "");
+  write_file(tmp_ / "bad" / "y.jpg", "garbage");
+  r = run(bin("dpst-stylize") + model + " --input " + (tmp_ / "bad").string() + " --output " + (tmp_ / "o").string());
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr("x.png: "));
+  EXPECT_THAT(r.err, HasSubstr("y.jpg: "));
+  EXPECT_THAT(r.err, HasSubstr("nothing could be stylized: 2 file(s) skipped"));
+
+  r = run(bin("dpst-stylize") + model + " --input " + (tmp_ / "bad").string() + " --output " + (tmp_ / "bad").string());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("is the input folder: the outputs would replace the photos"));
+
+  fs::create_directories(tmp_ / "empty");
+  r = run(bin("dpst-stylize") + model + " --input " + (tmp_ / "empty").string() + " --output " + (tmp_ / "o").string());
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr("is empty"));
+
+  r = run(bin("dpst-stylize") + " --model " + (tmp_ / "missing.h5").string() + " --input " +
+          (tmp_ / "bad").string() + " --output " + (tmp_ / "o").string());
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr("missing.h5"));
+
+  r = run(bin("dpst-stylize") + " --input x");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--model is required"));
+}
+
+TEST_F(EvalToolsTest, EvalWritesTablesAndGridsAndRerunsAreByteIdentical) {
+  const auto t = trials();
+  ASSERT_EQ(t.size(), 2u);
+  const std::string cmd = eval(sweep_dir().string() + " --threads 1");
+  const auto r = run(cmd);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const fs::path md = sweep_dir() / "ablation.md", csv = sweep_dir() / "ablation.csv",
+                 grid = sweep_dir() / "grid-candy.png";
+  for (const auto& f : {md, csv, grid, t[0] / "eval.json", t[1] / "eval.json"})
+    ASSERT_TRUE(fs::exists(f)) << f << "\n" << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("wrote " + grid.string()));
+  EXPECT_THAT(r.out, HasSubstr("images/s"));
+  const std::string text = read_file(md);
+  EXPECT_THAT(text, HasSubstr("- command: " + cmd));
+  EXPECT_THAT(text, HasSubstr("- config hash: "));
+  EXPECT_THAT(text, HasSubstr("RANDOM INIT (vgg16, hourglass)"));
+  EXPECT_THAT(text, HasSubstr("demo-32.h5 (split val2014), first 4 images"));
+  EXPECT_THAT(text, HasSubstr("| candy | " + t[0].filename().string() + " | " + t[1].filename().string() + " | 100000 |"));
+  EXPECT_THAT(read_file(csv), HasSubstr("\n" + t[0].filename().string() + ",candy,0,output,4,"));
+  EXPECT_THAT(read_file(t[1] / "eval.json"), HasSubstr("\"depth_weight\": 100000.0"));
+  // The grid: 6 columns of 32-px tiles enlarged to 128, 4 rows.
+  EXPECT_EQ(image_size(grid), cv::Size(2 * 8 + 6 * 128 + 5 * 4, 8 + 24 + 18 + 4 * 128 + 3 * 4 + 44));
+
+  std::map<fs::path, std::string> first;
+  for (const auto& f : {md, csv, grid, t[0] / "eval.json", t[1] / "eval.json"}) first[f] = read_file(f);
+  const auto again = run(cmd);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  for (const auto& [f, bytes] : first) EXPECT_EQ(read_file(f), bytes) << f << " changed on rerun";
+
+  // Model mode: one row, tables in --out; the trial's config.yaml is found beside it.
+  const auto one = run(eval((t[1] / "model.h5").string() + " --images 2 --out " + (tmp_ / "one").string()));
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  const std::string one_md = read_file(tmp_ / "one" / "ablation.md");
+  EXPECT_THAT(one_md, HasSubstr("| " + t[1].filename().string() + " | candy | 100000 | output | 2 |"));
+  EXPECT_THAT(one.out, HasSubstr("no grid for style 'candy'"));
+}
+
+TEST_F(EvalToolsTest, EvalErrors) {
+  auto r = run(eval((tmp_ / "nope").string()));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr("nope: no such sweep folder or model file"));
+
+  fs::create_directories(tmp_ / "empty" / "unfinished");
+  write_file(tmp_ / "empty" / "unfinished" / "config.yaml", "run:\n  name: x\n");
+  r = run(eval((tmp_ / "empty").string()));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr("no finished trials (no <trial>/FINISHED); is this a sweep folder?"));
+
+  // A model without its config: usage error naming --config.
+  const auto trial = trials().at(0);
+  fs::copy_file(trial / "model.h5", tmp_ / "lonely.h5");
+  r = run(eval((tmp_ / "lonely.h5").string()));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("no config.yaml beside the model; pass --config"));
+  // ... with --config it evaluates.
+  r = run(eval((tmp_ / "lonely.h5").string() + " --images 1 --grid-images 0 --config " + (trial / "config.yaml").string()));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(read_file(tmp_ / "ablation.md"), HasSubstr("| lonely |"));
+
+  // A finished trial whose model is missing: the error names the trial.
+  fs::create_directories(tmp_ / "s" / "t1");
+  fs::copy_file(trial / "config.yaml", tmp_ / "s" / "t1" / "config.yaml");
+  write_file(tmp_ / "s" / "t1" / "FINISHED", "");
+  r = run(eval((tmp_ / "s").string()));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr("trial t1: "));
+  EXPECT_THAT(r.err, HasSubstr("no model.h5"));
+
+  // --data that is not a dataset.
+  write_file(tmp_ / "not.h5", "nope");
+  r = run(eval(trial.string() + "/model.h5 --out " + (tmp_ / "o").string() + " --data " + (tmp_ / "not.h5").string()));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr("not.h5"));
+}
+
+}  // namespace
+}  // namespace dpst::test
