@@ -47,8 +47,8 @@ void draw_grids(const std::vector<TrialEval>& rows, EvalResources& res, const Ev
       return stylize_with_depth(*net, *res.nets.depth.net, x);
     };
     GridLabels labels;
-    labels.title = "style " + style + ": baseline " + base->id + " (lambda3=0) vs " + dp->id +
-                   " (lambda3=" + format_number(dp->depth_weight) + "), first " + std::to_string(n) + " val images";
+    // Trial ids carry lambda3 already; the title must fit the 6 tiles of one row.
+    labels.title = style + ": " + base->id + " vs " + dp->id + ", " + std::to_string(n) + " val images";
     labels.baseline = "lambda3=0";  // short: a tile is 128 px wide; the title names the baseline
     labels.preserving = "lambda3=" + format_number(dp->depth_weight);
     const fs::path file = out / ("grid-" + style + ".png");
