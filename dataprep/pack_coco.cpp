@@ -46,11 +46,7 @@ int main(int argc, char** argv) {
   app.add_flag("--overwrite", o.overwrite, "Replace an existing --out");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|critical|off");
   app.footer("Exit codes: 0 ok, 2 bad command line, 3 too many bad inputs or bad input folder, 6 cannot write --out.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? dpst::kExitOk : dpst::kExitConfig;
-  }
+  if (const auto code = dpst::parse_command_line(app, argc, argv)) return *code;
 
   // Every image allocates a few buffers of 100 KB - 1 MB; above glibc's default mmap
   // threshold each one is a fresh mmap, page faults and zeroing. Keep them on the heap.

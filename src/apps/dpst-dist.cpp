@@ -1,16 +1,29 @@
 // dpst-dist: trains depth-preserving style-transfer networks, one style or a sweep,
 // on one process or under mpirun/srun. This main only wires the command line to the
 // library; see src/config for the configuration and README.md for exit codes.
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
+
+#include <limits>
 
 #include <iostream>
 
 #include "common/common.h"
 #include "config/config.h"
 #include "dist/dist.h"
+#include "train/stop_signal.h"
 #include "train/train.h"
 
 int main(int argc, char** argv) {
+  // LibTorch's large CPU activations (100+ MB at 256x256) are above glibc's mmap ceiling,
+  // so every step would map fresh pages and fault them in again. Keeping all allocations
+  // on the heap, never trimmed, reuses them: 3x fewer page faults, ~10% faster steps
+  // (measured on the 2-core VM, results/training.md).
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+  // Before any thread exists, so that SIGTERM/SIGUSR1 reach only the waiting thread.
+  dpst::train::install_stop_handlers();
   dpst::dist::MpiSession mpi(&argc, &argv);
   const bool root = mpi.world_rank() == 0;
 
@@ -33,12 +46,7 @@ int main(int argc, char** argv) {
   app.add_flag("--overwrite", overwrite, "With --resume none: delete an existing run folder first");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|critical|off (default: info on rank 0, warn elsewhere)");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = root ? app.exit(e) : (e.get_exit_code() == 0 ? 0 : 1);
-    return code == 0 ? dpst::kExitOk : dpst::kExitConfig;
-  }
+  if (const auto code = dpst::parse_command_line(app, argc, argv, /*print=*/root)) return *code;
 
   return dpst::guarded_main([&]() -> int {
     dpst::logging::init(mpi.world_rank(), mpi.world_size(), log_level);

@@ -48,14 +48,10 @@ int main(int argc, char** argv) {
   app.add_option("--device", device, "cpu | cuda | auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
   app.add_option("--threads", threads, "intra-op threads (default: all cores)")->check(CLI::Range(1, 1024));
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|critical|off");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? dpst::kExitOk : dpst::kExitConfig;
-  }
+  if (const auto code = dpst::parse_command_line(app, argc, argv)) return *code;
   return dpst::guarded_main([&]() -> int {
     dpst::logging::init(0, 1, log_level);
-    torch::set_num_threads(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    torch::set_num_threads(dpst::tool_threads(threads));
     o.target = target;
     o.out = out;
     o.data = data;

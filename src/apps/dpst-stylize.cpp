@@ -14,6 +14,7 @@
 
 #include "common/common.h"
 #include "data/image_io.h"
+#include "data/image_tensor.h"
 #include "dist/device.h"
 #include "eval/grid.h"
 #include "models/loss_nets.h"
@@ -56,9 +57,7 @@ std::string output_name(const fs::path& in, const std::string& format) {
 cv::Mat stylize(models::TransformNetImpl& net, const cv::Mat& rgb, torch::Device device) {
   torch::NoGradGuard no_grad;
   const int h = rgb.rows, w = rgb.cols;
-  torch::Tensor x = torch::empty({1, 3, h, w}, torch::kUInt8);
-  data::to_planar(rgb, x.data_ptr<uint8_t>());
-  x = x.to(device).to(torch::kFloat).div_(255.0);
+  torch::Tensor x = data::image_to_tensor(rgb).to(device);
   const int ph = (4 - h % 4) % 4, pw = (4 - w % 4) % 4;
   if (ph || pw) {
     // Mirror like f_W's own reflection padding; a side too short to mirror is repeated.
@@ -94,14 +93,10 @@ int main(int argc, char** argv) {
   app.add_option("--jpeg-quality", quality, "JPEG quality (default 95)")->check(CLI::Range(1, 100));
   app.add_option("--threads", threads, "intra-op threads (default: all cores)")->check(CLI::Range(1, 1024));
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|critical|off");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? dpst::kExitOk : dpst::kExitConfig;
-  }
+  if (const auto code = dpst::parse_command_line(app, argc, argv)) return *code;
   return dpst::guarded_main([&]() -> int {
     dpst::logging::init(0, 1, log_level);
-    torch::set_num_threads(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    torch::set_num_threads(dpst::tool_threads(threads));
     const torch::Device dev = dist::select_device(device, 0, 1);
     const auto inputs = list_inputs(input);
     fs::create_directories(output);

@@ -124,14 +124,10 @@ int main(int argc, char** argv) {
   n->add_option("--width", width, "transform: model.width (default 32)")->check(CLI::Range(1, 1024));
   n->add_option("--blocks", blocks, "transform: model.residual_blocks (default 5)")->check(CLI::Range(0, 64));
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? dpst::kExitOk : dpst::kExitConfig;
-  }
+  if (const auto code = dpst::parse_command_line(app, argc, argv)) return *code;
   return dpst::guarded_main([&]() -> int {
     dpst::logging::init(0, 1, log_level);
-    torch::set_num_threads(std::max(1u, std::thread::hardware_concurrency()));
+    torch::set_num_threads(dpst::tool_threads(0));
     if (c->parsed()) return check(net, file);
     if (f->parsed()) return features(net, weights, image, size, out);
     const models::TransformNetOptions options{width, blocks};

@@ -1,11 +1,29 @@
 #include "common/app.h"
 
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
 #include <iostream>
+#include <thread>
 
 #include "common/errors.h"
 #include "common/logging.h"
 
 namespace dpst {
+
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv, bool print) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = print ? app.exit(e) : e.get_exit_code();
+    return code == 0 ? kExitOk : kExitConfig;
+  }
+  return std::nullopt;
+}
+
+int tool_threads(int requested) {
+  return requested > 0 ? requested : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
 
 int guarded_main(const std::function<int()>& body) {
   try {

@@ -2,8 +2,21 @@
 #pragma once
 
 #include <functional>
+#include <optional>
+
+namespace CLI {
+class App;
+}
 
 namespace dpst {
+
+// Parses the command line. Returns nothing when the program should go on; otherwise the
+// exit code after CLI11 printed help/version (0) or the usage error (kExitConfig).
+// print = false keeps quiet (ranks other than 0 of an MPI job).
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv, bool print = true);
+
+// Intra-op threads of a single-process tool: `requested` when > 0, else every core.
+int tool_threads(int requested);
 
 // Runs body and returns its exit code. A dpst::Error is logged with its message and
 // mapped to its exit code (errors.h); any other exception is an internal error.

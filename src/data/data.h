@@ -1,4 +1,5 @@
 // src/data: everything between image files on disk and a batch tensor.
+//  - image_tensor.h  decoded images <-> RGB [0,1] tensors (the style image, stylizing);
 //  - image_io.h      decode any image file to RGB uint8 (TurboJPEG with DCT scaling for
 //                    JPEG, OpenCV otherwise), square/short-side resize, save PNG/JPEG;
 //  - pack.h          pack_coco's work: folders -> one HDF5 file, decoded on all threads,

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "common/errors.h"
+#include "common/hash.h"
 
 namespace dpst::dist {
 namespace {
@@ -210,15 +211,10 @@ std::unique_ptr<Comm> make_comm(MPI_Comm group, const torch::Device& device, con
 }
 
 uint64_t checksum(const std::vector<torch::Tensor>& tensors) {
-  uint64_t h = 1469598103934665603ULL;
+  uint64_t h = fnv1a64(nullptr, 0);
   for (const auto& t : tensors) {
     const torch::Tensor c = t.detach().to(torch::kCPU).contiguous();
-    const auto* bytes = static_cast<const unsigned char*>(c.data_ptr());
-    const size_t n = static_cast<size_t>(c.numel()) * c.element_size();
-    for (size_t i = 0; i < n; ++i) {
-      h ^= bytes[i];
-      h *= 1099511628211ULL;
-    }
+    h = fnv1a64(c.data_ptr(), static_cast<size_t>(c.numel()) * c.element_size(), h);
   }
   return h;
 }

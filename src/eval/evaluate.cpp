@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/errors.h"
+#include "common/hash.h"
+#include "data/image_tensor.h"
 #include "data/atomic_output.h"
 #include "data/image_io.h"
 #include "eval/metrics.h"
@@ -91,23 +93,11 @@ EvalMetrics evaluate(models::TransformNetImpl& net, const data::Dataset& val, mo
 
 losses::TrialLoss trial_loss_for_eval(const config::Config& config, models::Vgg16& vgg, torch::Device device) {
   // As the trainer does: shorter side to loss.style_size, RGB in [0, 1].
-  const cv::Mat rgb = data::resize_shorter_side(data::decode_image(config.get_path("loss.style_image")),
-                                                static_cast<int>(config.get_int("loss.style_size")));
-  torch::Tensor style = torch::empty({1, 3, rgb.rows, rgb.cols}, torch::kUInt8);
-  data::to_planar(rgb, style.data_ptr<uint8_t>());
-  return losses::TrialLoss::from_config(config, vgg, style.to(torch::kFloat).div_(255.0).to(device));
+  const torch::Tensor style = data::load_style_image(config.get_path("loss.style_image"), config.get_int("loss.style_size"));
+  return losses::TrialLoss::from_config(config, vgg, style.to(device));
 }
 
-std::string config_hash(const config::Config& config) {
-  uint32_t h = 2166136261u;
-  for (unsigned char c : config.dump()) {
-    h ^= c;
-    h *= 16777619u;
-  }
-  char buf[9];
-  std::snprintf(buf, sizeof(buf), "%08x", h);
-  return buf;
-}
+std::string config_hash(const config::Config& config) { return hex8(fnv1a32(config.dump())); }
 
 std::string loss_nets_label(const models::LossNets& nets) {
   if (!nets.random_init()) return "pretrained";

@@ -15,6 +15,8 @@
 //   *.num_batches_tracked: 0
 #pragma once
 
+#include "common/hash.h"
+
 #include <cstdint>
 #include <string>
 
@@ -27,7 +29,7 @@ struct DetSpec {
   float bound = 0.0f;
 };
 
-uint64_t fnv1a64(const std::string& text);
+using dpst::fnv1a64;  // common/hash.h
 uint64_t splitmix64(uint64_t state);
 
 // The (offset, bound) rule for a tensor of this name and shape.

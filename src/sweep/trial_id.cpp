@@ -64,21 +64,6 @@ std::string readable_value(const config::KeySpec& spec, const YAML::Node& v) {
 
 }  // namespace
 
-uint32_t fnv1a32(const std::string& text) {
-  uint32_t h = 2166136261u;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 16777619u;
-  }
-  return h;
-}
-
-std::string hex8(uint32_t value) {
-  char buf[9];
-  std::snprintf(buf, sizeof buf, "%08x", value);
-  return buf;
-}
-
 std::string id_abbreviation(const std::string& key) {
   static const std::map<std::string, std::string> kShort = {
       {"loss.content_weight", "c"}, {"loss.style_weight", "s"},    {"loss.depth_weight", "d"},

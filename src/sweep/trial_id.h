@@ -10,6 +10,8 @@
 //    characters (the readable part is cut, the hash keeps ids unique).
 #pragma once
 
+#include "common/hash.h"
+
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -25,9 +27,9 @@ inline constexpr size_t kMaxIdLength = 80;
 std::string make_trial_id(const std::vector<std::pair<std::string, YAML::Node>>& swept);
 
 // FNV-1a, 32 bits.
-uint32_t fnv1a32(const std::string& text);
+using dpst::fnv1a32;  // common/hash.h
 // 8 lowercase hex digits.
-std::string hex8(uint32_t value);
+using dpst::hex8;
 
 // Short name of a key in ids: loss.depth_weight -> "d", optim.lr -> "lr", ...
 std::string id_abbreviation(const std::string& key);

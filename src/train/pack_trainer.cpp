@@ -9,7 +9,7 @@
 #include "common/errors.h"
 #include "common/logging.h"
 #include "data/dataset.h"
-#include "data/image_io.h"
+#include "data/image_tensor.h"
 #include "data/loader.h"
 #include "data/sampler.h"
 #include "dist/grad_reducer.h"
@@ -44,13 +44,6 @@ struct TrialRun {
   std::array<double, kTerms> last{};  // group-mean terms at the last log step
   std::string label() const { return spec->id; }
 };
-
-torch::Tensor load_style_image(const fs::path& path, int64_t short_side) {
-  cv::Mat rgb = data::resize_shorter_side(data::decode_image(path), static_cast<int>(short_side));
-  auto planar = torch::empty({1, 3, rgb.rows, rgb.cols}, torch::kUInt8);
-  data::to_planar(rgb, planar.data_ptr<uint8_t>());
-  return planar.to(torch::kFloat).div_(255.0);
-}
 
 std::string format_duration(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "?";
@@ -168,7 +161,7 @@ class PackTrainer {
       }
       const std::vector<torch::Tensor> trained = r.net->trained_parameters();
       r.adam = std::make_unique<torch::optim::Adam>(trained, torch::optim::AdamOptions(c.get_float("optim.lr")));
-      const auto style = load_style_image(c.get_path("loss.style_image"), c.get_int("loss.style_size")).to(ctx_.device);
+      const auto style = data::load_style_image(c.get_path("loss.style_image"), c.get_int("loss.style_size")).to(ctx_.device);
       r.loss = std::make_unique<losses::TrialLoss>(losses::TrialLoss::from_config(c, nets_.vgg.net, style));
       r.reducer = std::make_unique<dist::GradientReducer>(trained, comm_, c.get_float("train.bucket_mb"),
                                                           "trial " + spec.id);
@@ -218,7 +211,13 @@ class PackTrainer {
   void set_up_data() {
     const fs::path path = base_.get_path("data.path");
     const std::string split = base_.get_string("data.train_split");
-    const int64_t n = data::Dataset::open(path, split).size();
+    const data::Dataset dataset = data::Dataset::open(path, split);
+    const int64_t n = dataset.size();
+    DPST_CHECK(dataset.image_size() == base_.get_int("data.image_size"), ConfigError,
+               path.string() << " holds " << dataset.image_size() << "x" << dataset.image_size()
+                             << " images but data.image_size is " << base_.get_int("data.image_size")
+                             << "; set data.image_size: " << dataset.image_size() << " or re-run pack_coco --size "
+                             << base_.get_int("data.image_size"));
     data::Sampler sampler(n, base_.get_int("train.batch_size"), comm_.size(), comm_.rank(),
                           static_cast<uint64_t>(base_.get_int("run.seed")));
     sampler.restore(cursor_);

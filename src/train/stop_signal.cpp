@@ -1,27 +1,41 @@
 #include "train/stop_signal.h"
 
+#include <pthread.h>
+
+#include <atomic>
 #include <csignal>
+#include <mutex>
+#include <thread>
 
 namespace dpst::train {
 namespace {
 
-volatile std::sig_atomic_t g_signal = 0;
-
-extern "C" void on_stop_signal(int signo) { g_signal = signo; }
+std::atomic<int> g_signal{0};
 
 }  // namespace
 
+// The signals are blocked in the calling thread, and so in every thread started after
+// it (MPI's, the loader's, OpenMP's), and taken by one thread that waits for them. No
+// thread is ever interrupted inside a system call or a library.
 void install_stop_handlers() {
-  struct sigaction action {};
-  action.sa_handler = on_stop_signal;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = SA_RESTART;
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGUSR1, &action, nullptr);
+  static std::once_flag once;
+  std::call_once(once, [] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::thread([set] {
+      for (;;) {
+        int signo = 0;
+        if (sigwait(&set, &signo) == 0) g_signal = signo;
+      }
+    }).detach();
+  });
 }
 
 bool stop_requested() { return g_signal != 0; }
-int stop_signal() { return static_cast<int>(g_signal); }
+int stop_signal() { return g_signal; }
 void request_stop_for_test() { g_signal = SIGUSR1; }
 void clear_stop_for_test() { g_signal = 0; }
 

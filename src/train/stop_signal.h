@@ -5,6 +5,7 @@
 
 namespace dpst::train {
 
+// Call first thing in main, before MPI or any other thread starts (idempotent).
 void install_stop_handlers();
 bool stop_requested();
 int stop_signal();             // the signal number received, 0 if none

@@ -137,5 +137,12 @@ TEST_F(TrainingTest, FreshStartRefusesToClobberARunFolder) {
   EXPECT_THAT(finished.err, HasSubstr("trial run: finished earlier, skipped"));
 }
 
+TEST_F(TrainingTest, ADatasetOfAnotherImageSizeIsAConfigError) {
+  const auto r = train(0, out_ / "size", "--set data.image_size=64");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("demo-32.h5 holds 32x32 images but data.image_size is 64; set data.image_size: 32 or "
+                               "re-run pack_coco --size 64"));
+}
+
 }  // namespace
 }  // namespace dpst::test
