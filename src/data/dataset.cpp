@@ -202,10 +202,14 @@ void sort_indices(const std::vector<int64_t>& indices, std::vector<int64_t>& uni
 
 }  // namespace
 
-void Dataset::read_batch_uint8(const std::vector<int64_t>& indices, uint8_t* out) const {
+void Dataset::check_indices(const std::vector<int64_t>& indices) const {
   for (int64_t i : indices)
     DPST_CHECK(i >= 0 && i < size_, InputError,
                path_.string() << ": index " << i << " out of range for split '" << split_ << "' of " << size_ << " images");
+}
+
+void Dataset::read_batch_uint8(const std::vector<int64_t>& indices, uint8_t* out) const {
+  check_indices(indices);
   std::vector<int64_t> unique;
   std::vector<size_t> row;
   sort_indices(indices, unique, row);
@@ -217,9 +221,7 @@ void Dataset::read_batch_uint8(const std::vector<int64_t>& indices, uint8_t* out
 }
 
 torch::Tensor Dataset::read_batch(const std::vector<int64_t>& indices) const {
-  for (int64_t i : indices)
-    DPST_CHECK(i >= 0 && i < size_, InputError,
-               path_.string() << ": index " << i << " out of range for split '" << split_ << "' of " << size_ << " images");
+  check_indices(indices);
   std::vector<int64_t> unique;
   std::vector<size_t> row;
   sort_indices(indices, unique, row);

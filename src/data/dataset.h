@@ -39,6 +39,8 @@ class Dataset {
 
  private:
   Dataset() = default;
+  // InputError naming the file when an index is outside [0, size()).
+  void check_indices(const std::vector<int64_t>& indices) const;
   // Reads the sorted unique indices into `buffer` (unique.size() images, in sorted order).
   void read_sorted(const std::vector<int64_t>& unique, std::vector<uint8_t>& buffer) const;
 
