@@ -11,6 +11,9 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libtorch-dev
+  # LibTorch's GEMMs go through libblas.so.3: OpenBLAS instead of the reference BLAS
+  # (a CPU training step 1.7-1.9x faster; README "Measured").
+  libopenblas0-openmp
   libopenmpi-dev openmpi-bin
   libhdf5-dev hdf5-tools
   libyaml-cpp-dev libspdlog-dev libfmt-dev

@@ -146,6 +146,10 @@ Registry::Registry() {
       .help("Ranks that train one pack data-parallel; 0 = all ranks form one group.");
   Declare(k, "sweep.trials_per_pack", T::Int, "1").at_least(1).at_most(64).not_sweepable()
       .help("Trials co-trained on the same batches by one group.");
+  Declare(k, "sweep.pack_frozen_pass", T::Choice, "auto").one_of({"auto", "joint", "per_trial"}).not_sweepable()
+      .help("How a pack's outputs go through VGG16 and the depth net: joint = one batch for the whole pack and one "
+            "backward; per_trial = each trial's slice in turn, its backward right after (memory does not grow with "
+            "the pack); auto = joint on cuda, per_trial on cpu (results/sweep_pack.md).");
   Declare(k, "sweep.num_trials", T::Int, "0").at_least(0).not_sweepable()
       .help("random: how many trials to draw (seeded by run.seed).");
   Declare(k, "sweep.axes", T::AxisMap, "{}").not_sweepable()

@@ -9,12 +9,30 @@ namespace dpst::models {
 namespace nn = torch::nn;
 namespace F = torch::nn::functional;
 
-ConvBnImpl::ConvBnImpl(int64_t in, int64_t out, int64_t kernel, bool affine) {
+ConvBnImpl::ConvBnImpl(int64_t in, int64_t out, int64_t kernel, bool affine) : kernel_(kernel) {
   conv_ = register_module("conv", nn::Conv2d(nn::Conv2dOptions(in, out, kernel).padding(kernel / 2)));
   bn_ = register_module("bn", nn::BatchNorm2d(nn::BatchNorm2dOptions(out).affine(affine)));
 }
 
-torch::Tensor ConvBnImpl::forward(const torch::Tensor& x) { return torch::relu(bn_->forward(counted_conv(conv_, x))); }
+std::pair<torch::Tensor, torch::Tensor> ConvBnImpl::folded() const {
+  // Eval-mode BatchNorm is a per-channel affine map y = (z - mean) * g + beta with
+  // g = gamma / sqrt(var + eps): it folds into the conv as W * g and (b - mean) * g + beta.
+  const auto& opts = bn_->options;
+  torch::Tensor g = torch::rsqrt(bn_->running_var + opts.eps());
+  torch::Tensor bias = conv_->bias - bn_->running_mean;
+  if (opts.affine()) {
+    g = g * bn_->weight;
+    bias = bias * g + bn_->bias;
+  } else {
+    bias = bias * g;
+  }
+  return {conv_->weight * g.view({-1, 1, 1, 1}), bias};
+}
+
+torch::Tensor ConvBnImpl::forward(const torch::Tensor& x) {
+  const auto [w, b] = folded();
+  return torch::relu(counted_conv2d(x, w, b, kernel_ / 2));
+}
 
 InceptionImpl::InceptionImpl(int64_t in, int64_t a, std::vector<InceptionBranch> branches) {
   b0_ = register_module("b0", ConvBn(in, a, 1, false));
@@ -30,8 +48,23 @@ InceptionImpl::InceptionImpl(int64_t in, int64_t a, std::vector<InceptionBranch>
 }
 
 torch::Tensor InceptionImpl::forward(const torch::Tensor& x) {
-  std::vector<torch::Tensor> outs{b0_->forward(x)};
-  for (auto& [reduce, conv] : branches_) outs.push_back(conv->forward(reduce->forward(x)));
+  // b0 and every branch's 1x1 reduce read the same input: one 1x1 conv with their
+  // (BN-folded) weights stacked reads x once, and backward returns one gradient for x
+  // instead of a sum of four.
+  std::vector<torch::Tensor> weights, biases;
+  std::vector<int64_t> sizes;
+  auto add = [&](const ConvBn& m) {
+    auto [w, b] = m->folded();
+    sizes.push_back(w.size(0));
+    weights.push_back(std::move(w));
+    biases.push_back(std::move(b));
+  };
+  add(b0_);
+  for (auto& [reduce, conv] : branches_) add(reduce);
+  const torch::Tensor reduced = torch::relu(counted_conv2d(x, torch::cat(weights, 0), torch::cat(biases, 0), 0));
+  std::vector<torch::Tensor> parts = reduced.split_with_sizes(sizes, 1);
+  std::vector<torch::Tensor> outs{parts[0]};
+  for (size_t i = 0; i < branches_.size(); ++i) outs.push_back(branches_[i].second->forward(parts[i + 1]));
   return torch::cat(outs, 1);
 }
 

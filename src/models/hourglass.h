@@ -14,12 +14,16 @@
 // `b<i>_reduce` = 1x1 in->r then `b<i>` = kxk r->o (padding k/2); each is a ConvBn
 // (`conv` with bias, `bn` = BatchNorm affine=false) followed by ReLU; branches are
 // concatenated in order.
+// Speed (the depth network is most of a training step's work): forward folds each
+// BatchNorm into its conv and runs a module's 1x1 convs on the same input as one conv;
+// the parameters and their names stay those of the layout above.
 //
 // Input: RGB in [0, 1], no mean subtraction; H and W multiples of 16.
 // Taps: stem, L1, L2, L3, L4 (each level's output), output (the depth map).
 #pragma once
 
 #include <array>
+#include <utility>
 #include <vector>
 
 #include <torch/torch.h>
@@ -34,9 +38,12 @@ using InceptionBranch = std::array<int64_t, 3>;
 class ConvBnImpl : public torch::nn::Module {
  public:
   ConvBnImpl(int64_t in, int64_t out, int64_t kernel, bool affine);
-  torch::Tensor forward(const torch::Tensor& x);  // relu(bn(conv(x)))
+  torch::Tensor forward(const torch::Tensor& x);  // relu(bn(conv(x))), computed as relu(conv'(x))
+  // conv' = the conv with the eval-mode BatchNorm folded in: (weight, bias).
+  std::pair<torch::Tensor, torch::Tensor> folded() const;
 
  private:
+  int64_t kernel_ = 1;
   torch::nn::Conv2d conv_{nullptr};
   torch::nn::BatchNorm2d bn_{nullptr};
 };

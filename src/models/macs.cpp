@@ -12,14 +12,26 @@ void MacCounter::add(double macs_per_image) {
   if (active_counter != nullptr) active_counter->macs_per_image_ += macs_per_image;
 }
 
+namespace {
+void count(const torch::Tensor& w, const torch::Tensor& y) {
+  if (active_counter == nullptr) return;
+  // w: (C_out, C_in/groups, k_h, k_w)
+  const double per_output = static_cast<double>(w.size(1) * w.size(2) * w.size(3));
+  const double outputs = static_cast<double>(y.size(1) * y.size(2) * y.size(3));
+  MacCounter::add(per_output * outputs);
+}
+}  // namespace
+
 torch::Tensor counted_conv(torch::nn::Conv2d& conv, const torch::Tensor& x) {
   torch::Tensor y = conv->forward(x);
-  if (active_counter != nullptr) {
-    const auto& w = conv->weight;  // (C_out, C_in/groups, k_h, k_w)
-    const double per_output = static_cast<double>(w.size(1) * w.size(2) * w.size(3));
-    const double outputs = static_cast<double>(y.size(1) * y.size(2) * y.size(3));
-    MacCounter::add(per_output * outputs);
-  }
+  count(conv->weight, y);
+  return y;
+}
+
+torch::Tensor counted_conv2d(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                             int64_t padding) {
+  torch::Tensor y = torch::conv2d(x, weight, bias, /*stride=*/1, /*padding=*/padding);
+  count(weight, y);
   return y;
 }
 

@@ -26,5 +26,8 @@ class MacCounter {
 
 // conv->forward(x), counting out_h*out_w*C_out*(C_in/groups)*k_h*k_w MACs per image.
 torch::Tensor counted_conv(torch::nn::Conv2d& conv, const torch::Tensor& x);
+// conv2d(x, weight, bias) with stride 1 and the given padding, counted the same way.
+torch::Tensor counted_conv2d(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                             int64_t padding);
 
 }  // namespace dpst::models

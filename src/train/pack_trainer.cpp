@@ -130,6 +130,7 @@ class PackTrainer {
   data::Cursor cursor_;
   std::unique_ptr<data::Loader> loader_;
   std::string resumed_from_ = "fresh start";
+  bool joint_ = false;  // sweep.pack_frozen_pass resolved for this device
   bool leader() const { return comm_.rank() == 0; }
 
   void set_up_networks() {
@@ -176,6 +177,10 @@ class PackTrainer {
     vgg_taps_ = losses::union_of(vgg);
     depth_taps_ = losses::union_of(depth);
     iterations_ = base_.get_int("train.iterations");
+    const std::string pass = base_.get_string("sweep.pack_frozen_pass");
+    // One trial has nothing to batch; auto batches on GPUs, where a bigger batch fills the
+    // device, and not on CPUs, where it measured slower (results/sweep_pack.md).
+    joint_ = runs_.size() > 1 && (pass == "joint" || (pass == "auto" && ctx_.device.is_cuda()));
   }
 
   void resume_or_start() {
@@ -250,6 +255,7 @@ class PackTrainer {
         {"device", ctx_.device.str()},
         {"backend", comm_.backend()},
         {"trials in pack", std::to_string(runs_.size())},
+        {"pack frozen pass", runs_.size() > 1 ? (joint_ ? "joint (one batch)" : "per trial") : "-"},
         {"iterations", std::to_string(iterations_)},
         {"start", resumed_from_},
         {"dataset", base_.get_path("data.path").string() + " [" + base_.get_string("data.train_split") + "], " +
@@ -312,6 +318,53 @@ class PackTrainer {
     return os.str();
   }
 
+  // Per-trial pass: f_W, the frozen nets on this trial's output alone, its loss and its
+  // backward. A non-finite loss still runs backward (so every rank runs the same
+  // collectives); the agreement after the pass keeps such a trial from stepping.
+  // Returns the exposed communication time in ms.
+  double trial_forward_backward(TrialRun& r, const torch::Tensor& x, const losses::Targets& targets,
+                                losses::LossTerms* terms) {
+    const torch::Tensor y = r.net->forward(x);
+    const models::Taps vgg_out = nets_.vgg.net->forward_taps(y, vgg_taps_);
+    const models::Taps depth_out = depth_taps_.empty() ? models::Taps{} : nets_.depth.net->forward_taps(y, depth_taps_);
+    *terms = (*r.loss)(y, vgg_out, depth_out, targets);
+    r.reducer->begin_backward();
+    terms->total.backward();
+    r.reducer->finish_backward();
+    return r.reducer->exposed_ms();
+  }
+
+  // Joint pass: the active trials' outputs through the frozen nets as one batch; each
+  // trial's terms on its slice. The graph is kept for joint_backward.
+  void joint_forward(const torch::Tensor& x, const losses::Targets& targets, const std::vector<int>& active,
+                     std::vector<losses::LossTerms>& terms) {
+    const int64_t batch = x.size(0);
+    std::vector<torch::Tensor> outputs;
+    for (int m : active) outputs.push_back(runs_[m].net->forward(x));
+    const torch::Tensor y = torch::cat(outputs, 0);
+    const models::Taps vgg_out = nets_.vgg.net->forward_taps(y, vgg_taps_);
+    const models::Taps depth_out = depth_taps_.empty() ? models::Taps{} : nets_.depth.net->forward_taps(y, depth_taps_);
+    for (size_t i = 0; i < active.size(); ++i) {
+      const int64_t begin = static_cast<int64_t>(i) * batch;
+      terms[active[i]] = (*runs_[active[i]].loss)(outputs[i], models::slice_taps(vgg_out, begin, batch),
+                                                  models::slice_taps(depth_out, begin, batch), targets);
+    }
+  }
+
+  // One backward over the stepping trials' summed losses. Returns exposed comm ms.
+  double joint_backward(const std::vector<losses::LossTerms>& terms, const std::vector<int>& stepping) {
+    torch::Tensor total;
+    for (int m : stepping) total = total.defined() ? total + terms[m].total : terms[m].total;
+    for (int m : stepping) runs_[m].reducer->begin_backward();
+    total.backward();
+    double comm_ms = 0;
+    for (int m : stepping) {
+      runs_[m].reducer->finish_backward();
+      comm_ms += runs_[m].reducer->exposed_ms();
+    }
+    return comm_ms;
+  }
+
   data::Cursor loader_cursor_;  // the cursor after the last batch trained on
 
   PackResult train() {
@@ -343,27 +396,21 @@ class PackTrainer {
       const losses::Targets targets = losses::compute_targets(
           nets_.vgg.net, nets_.depth.net ? &nets_.depth.net : nullptr, x, vgg_taps_, depth_taps_);
 
-      // 3. Every active trial's output; the pack's outputs go through the frozen nets as one batch.
+      // 3. Every active trial's loss terms. Joint: the pack's outputs go through the frozen
+      //    nets as one batch. Per trial: each trial's slice in turn, its backward (with its
+      //    gradient all-reduce) right after, so only one trial's graph is alive at a time.
       std::vector<int> active;
-      std::vector<torch::Tensor> outputs;
-      for (int m = 0; m < k; ++m) {
-        if (runs_[m].failed) continue;
-        active.push_back(m);
-        outputs.push_back(runs_[m].net->forward(x));
-      }
-      const torch::Tensor y = torch::cat(outputs, 0);
-      const models::Taps vgg_out = nets_.vgg.net->forward_taps(y, vgg_taps_);
-      const models::Taps depth_out = depth_taps_.empty() ? models::Taps{} : nets_.depth.net->forward_taps(y, depth_taps_);
-
-      // 4. Each trial's loss terms on its slice of the batch.
+      for (int m = 0; m < k; ++m)
+        if (!runs_[m].failed) active.push_back(m);
       std::vector<losses::LossTerms> terms(k);
-      for (size_t i = 0; i < active.size(); ++i) {
-        const int64_t begin = static_cast<int64_t>(i) * batch;
-        terms[active[i]] = (*runs_[active[i]].loss)(outputs[i], models::slice_taps(vgg_out, begin, batch),
-                                                    models::slice_taps(depth_out, begin, batch), targets);
+      double comm_ms = 0;
+      if (joint_) {
+        joint_forward(x, targets, active, terms);
+      } else {
+        for (int m : active) comm_ms += trial_forward_backward(runs_[m], x, targets, &terms[m]);
       }
 
-      // 5. One agreement per step: stop signal and non-finite terms, from any rank.
+      // 4. One agreement per step: stop signal and non-finite terms, from any rank.
       const auto comm_start = Clock::now();
       auto flags = torch::zeros({1 + kTerms * k}, torch::TensorOptions().dtype(torch::kFloat).device(ctx_.device));
       if (stop_requested()) flags[0] = 1.0f;
@@ -377,10 +424,10 @@ class PackTrainer {
       comm_.allreduce_mean(flags);
       const auto host_flags = flags.cpu();
       const float* f = host_flags.data_ptr<float>();
-      double comm_ms = std::chrono::duration<double, std::milli>(Clock::now() - comm_start).count();
+      comm_ms += std::chrono::duration<double, std::milli>(Clock::now() - comm_start).count();
       stop = f[0] > 0;
 
-      torch::Tensor total;
+      // 5. Trials with a non-finite term fail (their last checkpoint is kept); the pack goes on.
       std::vector<int> stepping;
       for (int m : active) {
         std::string bad;
@@ -394,17 +441,14 @@ class PackTrainer {
           continue;
         }
         stepping.push_back(m);
-        total = total.defined() ? total + terms[m].total : terms[m].total;
       }
       if (stepping.empty()) break;
 
-      // 6. One backward over the pack; each trial's gradients are averaged over the group
-      //    bucket by bucket while backward runs; then each trial's Adam step.
-      for (int m : stepping) runs_[m].reducer->begin_backward();
-      total.backward();
+      // 6. Joint: one backward over the sum of the finite trials' losses, each trial's
+      //    gradients averaged over the group bucket by bucket while backward runs. Then
+      //    each trial's Adam step.
+      if (joint_) comm_ms += joint_backward(terms, stepping);
       for (int m : stepping) {
-        runs_[m].reducer->finish_backward();
-        comm_ms += runs_[m].reducer->exposed_ms();
         runs_[m].adam->step();
         runs_[m].adam->zero_grad();
       }

@@ -22,7 +22,7 @@ import tempfile
 STYLE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "demo", "styles", "candy.jpg")
 
 
-def run(build, data, ranks, steps, size, batch, out, threads=1, pack=0):
+def run(build, data, ranks, steps, size, batch, out, threads=1, pack=0, frozen_pass="auto"):
     cmd = [os.path.join(build, "bin", "dpst-dist"),
            "--set", f"data.path={data}", "--set", f"data.image_size={size}",
            "--set", f"loss.style_image={os.path.abspath(STYLE)}", "--set", "loss_nets.allow_random_init=true",
@@ -33,7 +33,8 @@ def run(build, data, ranks, steps, size, batch, out, threads=1, pack=0):
     if pack:
         weights = ", ".join(f"{1e5 * (i + 1):.1f}" for i in range(pack))
         cmd += ["--set", "sweep.method=grid", "--set", f"sweep.trials_per_pack={pack}",
-                "--set", f"sweep.axes={{loss.depth_weight: [{weights}]}}"]
+                "--set", f"sweep.axes={{loss.depth_weight: [{weights}]}}",
+                "--set", f"sweep.pack_frozen_pass={frozen_pass}"]
     if ranks > 1:
         cmd = ["mpirun", "-np", str(ranks), "--oversubscribe", "--bind-to", "core"] + cmd
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
@@ -51,6 +52,7 @@ def pack_mode(args):
     print(f"# image {args.size}x{args.size}, batch {args.batch}, full loss stack, default f_W; 1 process, "
           f"{args.threads} intra-op threads; {args.steps} steps, first {args.warmup} dropped")
     print("# shared per step: VGG16(x) + hourglass(x) targets; per trial: f_W fwd/bwd, VGG16(y) and hourglass(y) fwd/bwd")
+    print(f"# pack frozen pass: {args.frozen_pass} (sweep.pack_frozen_pass; auto = per_trial on cpu)")
     print(f"# machine: {os.cpu_count()} cores; loss networks: random init (same cost as pretrained)")
     # trial-img/s: images trained per second summed over the pack's trials. One after
     # another, K trials get the K = 1 rate, whatever K is.
@@ -62,7 +64,7 @@ def pack_mode(args):
     with tempfile.TemporaryDirectory() as out:
         for k in (int(v) for v in args.packs.split(",")):
             recs = run(args.build, os.path.abspath(args.data), 1, args.steps, args.size, args.batch, out,
-                       threads=args.threads, pack=k)[args.warmup:]
+                       threads=args.threads, pack=k, frozen_pass=args.frozen_pass)[args.warmup:]
             step_s = sum(r["step_ms"] for r in recs) / len(recs) / 1000.0
             if k == 1:
                 single = step_s
@@ -85,6 +87,8 @@ def main():
     ap.add_argument("--mode", choices=["ranks", "pack"], default="ranks")
     ap.add_argument("--packs", default="1,2,4,8")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--frozen-pass", default="auto", choices=["auto", "joint", "per_trial"],
+                    help="pack mode: sweep.pack_frozen_pass")
     args = ap.parse_args()
     if args.mode == "pack":
         return pack_mode(args)

@@ -11,8 +11,6 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-class SweepRunTest : public TrainingTest {};
-
 const std::string kFourDepthWeights = "--set sweep.method=grid --set \"sweep.axes={loss.depth_weight: [0.0, 1.0e4, 1.0e5, 1.0e6]}\"";
 
 // The trial folder whose config has loss.depth_weight == value.
@@ -26,19 +24,85 @@ fs::path trial_with_depth_weight(const fs::path& sweep, const std::string& value
   return {};
 }
 
-TEST_F(SweepRunTest, ATrialInAPackOfFourEqualsTheSameTrialAlone) {
-  const auto pack = train(0, out_ / "pack", kFourDepthWeights + " --set sweep.trials_per_pack=4 --set train.iterations=3");
-  ASSERT_EQ(pack.exit_code, 0) << pack.err;
+// Trains a pack of four (lambda3 0, 1e4, 1e5, 1e6) with the given frozen-net pass and
+// the lambda3 = 1e5 trial alone; returns {in-pack weights, alone weights, lambda3 = 0 weights}.
+struct PackAndAlone {
+  std::map<std::string, torch::Tensor> in_pack, alone, other;
+};
+
+class SweepRunTest : public TrainingTest {
+ protected:
+  PackAndAlone train_pack_and_alone(const std::string& pass);
+};
+
+PackAndAlone SweepRunTest::train_pack_and_alone(const std::string& pass) {
+  const fs::path& out = out_.path();
+  PackAndAlone r;
+  const auto pack = train(0, out / "pack",
+                            kFourDepthWeights + " --set sweep.trials_per_pack=4 --set train.iterations=3 "
+                                                "--set sweep.pack_frozen_pass=" + pass);
+  EXPECT_EQ(pack.exit_code, 0) << pack.err;
   EXPECT_THAT(pack.err, HasSubstr("4 trial(s) in 1 pack(s) over 1 group(s)"));
-  const auto alone = train(0, out_ / "alone", "--set loss.depth_weight=1.0e5 --set train.iterations=3");
-  ASSERT_EQ(alone.exit_code, 0) << alone.err;
-  const fs::path in_pack = trial_with_depth_weight(out_ / "pack" / "t", "100000.0");
-  ASSERT_FALSE(in_pack.empty());
-  const auto a = weights(in_pack / "model.h5"), b = weights(out_ / "alone" / "t" / "model.h5");
-  EXPECT_LT(relative_error(a, b), 1e-5);
-  EXPECT_LT(max_abs_difference(a, b), 1e-5);  // 1% of one Adam step
+  EXPECT_THAT(pack.err, HasSubstr(pass == "joint" ? "pack frozen pass       joint (one batch)"
+                                                  : "pack frozen pass       per trial"));
+  const auto alone = train(0, out / "alone", "--set loss.depth_weight=1.0e5 --set train.iterations=3");
+  EXPECT_EQ(alone.exit_code, 0) << alone.err;
+  const fs::path in_pack = trial_with_depth_weight(out / "pack" / "t", "100000.0");
+  if (in_pack.empty()) {
+    ADD_FAILURE() << "no trial with depth_weight 1e5 in " << (out / "pack" / "t");
+    return r;
+  }
+  r.in_pack = weights(in_pack / "model.h5");
+  r.alone = weights(out / "alone" / "t" / "model.h5");
+  r.other = weights(trial_with_depth_weight(out / "pack" / "t", "0.0") / "model.h5");
+  return r;
+}
+
+TEST_F(SweepRunTest, ATrialInAJointPackOfFourEqualsTheSameTrialAlone) {
+  const auto w = train_pack_and_alone("joint");
+  if (HasFailure()) return;
+  EXPECT_LT(relative_error(w.in_pack, w.alone), 1e-5);
+  EXPECT_LT(max_abs_difference(w.in_pack, w.alone), 1e-5);  // 1% of one Adam step
   // The pack's other trials trained to different weights (different lambda3).
-  EXPECT_GT(relative_error(weights(trial_with_depth_weight(out_ / "pack" / "t", "0.0") / "model.h5"), b), 1e-4);
+  EXPECT_GT(relative_error(w.other, w.alone), 1e-4);
+}
+
+TEST_F(SweepRunTest, ATrialInAPerTrialPackOfFourIsBitIdenticalToTheTrialAlone) {
+  // Per trial, the pack runs exactly the alone trial's operations on the same batches.
+  const auto w = train_pack_and_alone("per_trial");
+  if (HasFailure()) return;
+  EXPECT_EQ(max_abs_difference(w.in_pack, w.alone), 0.0);
+  EXPECT_GT(relative_error(w.other, w.alone), 1e-4);
+}
+
+// A trial whose loss overflows fails alone: its pack mates finish, on 2 ranks, in both
+// frozen-pass modes (per trial, the failing trial's backward still runs on every rank).
+TEST_F(SweepRunTest, ADivergingTrialFailsAndItsPackMateFinishes) {
+  for (const std::string pass : {"per_trial", "joint"}) {
+    const fs::path out = out_ / pass;
+    const auto r = train(2, out, "--set sweep.method=grid --set \"sweep.axes={loss.content_weight: [1.0e5, 1.0e300]}\" "
+                                 "--set sweep.trials_per_pack=2 --set train.iterations=3 --set sweep.pack_frozen_pass=" + pass);
+    EXPECT_EQ(r.exit_code, 0) << pass << "\n" << r.err;
+    EXPECT_THAT(r.err, HasSubstr("loss is NaN or Inf at step 1 in term(s): total")) << pass;
+    int finished = 0, failed = 0;
+    for (const auto& entry : fs::directory_iterator(out / "t")) {
+      if (!fs::is_directory(entry)) continue;
+      if (fs::exists(entry.path() / "FAILED")) {
+        ++failed;
+        EXPECT_THAT(read_file(entry.path() / "config.yaml"), HasSubstr("content_weight: 1.0e300")) << pass;
+        EXPECT_FALSE(fs::exists(entry.path() / "model.h5")) << pass;
+      }
+      if (fs::exists(entry.path() / "FINISHED")) {
+        ++finished;
+        EXPECT_TRUE(fs::exists(entry.path() / "model.h5")) << pass;
+      }
+    }
+    EXPECT_EQ(failed, 1) << pass;
+    EXPECT_EQ(finished, 1) << pass;
+    const std::string csv = read_file(out / "t" / "summary.csv");
+    EXPECT_THAT(csv, HasSubstr(",failed,")) << pass;
+    EXPECT_THAT(csv, HasSubstr(",finished,")) << pass;
+  }
 }
 
 int summary_rows(const fs::path& csv) {
