@@ -8,19 +8,15 @@
 #                                     golden files and run the Python baselines
 set -euo pipefail
 
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$here/packages.sh"
 packages=(
   build-essential cmake ninja-build pkg-config git
   libtorch-dev
   # LibTorch's GEMMs go through libblas.so.3: OpenBLAS instead of the reference BLAS
   # (a CPU training step 1.7-1.9x faster; README "Measured").
   libopenblas0-openmp
-  libopenmpi-dev openmpi-bin
-  libhdf5-dev hdf5-tools
-  libyaml-cpp-dev libspdlog-dev libfmt-dev
-  libgtest-dev libgmock-dev
-  libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
-  libturbojpeg0-dev
-  libcli11-dev nlohmann-json3-dev
+  "${DPST_LIBRARY_PACKAGES[@]}"
 )
 python_packages=(python3-torch python3-torchvision python3-h5py python3-pil python3-numpy python3-skimage)
 

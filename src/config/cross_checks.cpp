@@ -74,9 +74,6 @@ std::vector<Problem> cross_field_problems(const Config& c, int world_size, bool 
     add("sweep.num_trials", "is only used by sweep.method: random (method is " + method + ")");
   }
 
-  if (c.get_string("train.precision") == "bf16" && c.get_string("train.device") == "cpu") {
-    add("train.precision", "bf16 needs a CUDA device, but train.device is cpu");
-  }
   if (c.get_string("data.train_split") == c.get_string("data.val_split")) {
     add("data.val_split", "is the same split as data.train_split ('" + c.get_string("data.train_split") +
                               "'); evaluation must use held-out images");

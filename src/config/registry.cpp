@@ -124,7 +124,8 @@ Registry::Registry() {
   Declare(k, "train.batch_size", T::Int, "3").at_least(1).at_most(4096).not_sweepable()
       .help("Images per rank per step; the global batch is batch_size x ranks_per_trial.");
   Declare(k, "train.precision", T::Choice, "fp32").one_of({"fp32", "bf16"}).not_sweepable()
-      .help("fp32, or bf16 autocast for forward passes (CUDA only; fp32 master weights and Adam).");
+      .help("fp32, or bf16: autocast to bfloat16 for the forward passes, fp32 master weights, Adam and loss "
+            "terms. Meant for GPUs; on CPUs it runs too, slower unless the CPU has native bf16.");
   Declare(k, "train.threads", T::IntOrAuto, "auto").at_least(1).at_most(1024).not_sweepable()
       .help("Intra-op threads per rank; auto = cores on the node / ranks on the node.");
   Declare(k, "train.log_every", T::Int, "100").at_least(1).not_sweepable()

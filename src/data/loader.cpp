@@ -44,6 +44,7 @@ void Loader::work() {
     }
     try {
       batch.images = dataset_->read_batch(batch.indices);
+      if (options_.pin_memory) batch.images = batch.images.pin_memory();
       std::lock_guard<std::mutex> lock(mutex_);
       ready_.emplace(seq, std::move(batch));
     } catch (const std::exception& e) {

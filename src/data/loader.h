@@ -27,6 +27,7 @@ struct LoaderOptions {
   std::string split = "train2014";
   int threads = 1;   // worker threads reading and converting batches
   int prefetch = 4;  // batches read ahead of the consumer (>= threads is sensible)
+  bool pin_memory = false;  // page-locked batches (CUDA builds, for asynchronous copies)
 };
 
 struct Batch {

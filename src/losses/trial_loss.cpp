@@ -82,7 +82,9 @@ LossTerms TrialLoss::operator()(const torch::Tensor& y_hat, const Taps& vgg_out,
            std::all_of(names.begin(), names.end(), [&](const std::string& n) { return taps.count(n) > 0; });
   };
   LossTerms t;
-  torch::Tensor total = torch::zeros({}, y_hat.options());
+  // fp32 even when y_hat is bf16 (autocast): the weighted sum is formed at full precision.
+  torch::Tensor total = torch::zeros({}, y_hat.options().dtype(y_hat.scalar_type() == torch::kDouble ? torch::kDouble
+                                                                                                   : torch::kFloat));
   auto add = [&](torch::Tensor& slot, double weight, bool available, const char* name,
                  const std::function<torch::Tensor()>& compute) {
     DPST_CHECK(available || weight == 0, InternalError,

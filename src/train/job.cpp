@@ -1,5 +1,7 @@
 #include "train/job.h"
 
+#include <ATen/Context.h>
+
 #include <mpi.h>
 #include <yaml-cpp/yaml.h>
 
@@ -107,6 +109,8 @@ int train_trials(const config::Config& config, const dist::MpiSession& mpi, cons
 
   GroupContext ctx;
   ctx.device = dist::select_device(config.get_string("train.device"), mpi.local_rank(), mpi.local_size());
+  // cuDNN picks the fastest convolution algorithms for the (fixed) batch shapes once.
+  if (ctx.device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
   const auto threads = config.get_int_or_auto("train.threads");
   ctx.threads = dist::threads_per_rank(threads ? static_cast<int>(*threads) : 0, mpi.local_size());
   torch::set_num_threads(ctx.threads);

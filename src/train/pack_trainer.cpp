@@ -16,6 +16,7 @@
 #include "losses/trial_loss.h"
 #include "models/loss_nets.h"
 #include "train/checkpoint_store.h"
+#include "train/mixed_precision.h"
 #include "train/run_files.h"
 #include "train/stop_signal.h"
 #include "train/trial_state.h"
@@ -131,6 +132,7 @@ class PackTrainer {
   std::unique_ptr<data::Loader> loader_;
   std::string resumed_from_ = "fresh start";
   bool joint_ = false;  // sweep.pack_frozen_pass resolved for this device
+  bool bf16_ = false;   // train.precision: forward passes under bf16 autocast
   bool leader() const { return comm_.rank() == 0; }
 
   void set_up_networks() {
@@ -181,6 +183,7 @@ class PackTrainer {
     // One trial has nothing to batch; auto batches on GPUs, where a bigger batch fills the
     // device, and not on CPUs, where it measured slower (results/sweep_pack.md).
     joint_ = runs_.size() > 1 && (pass == "joint" || (pass == "auto" && ctx_.device.is_cuda()));
+    bf16_ = base_.get_string("train.precision") == "bf16";
   }
 
   void resume_or_start() {
@@ -235,6 +238,8 @@ class PackTrainer {
     options.split = split;
     options.threads = static_cast<int>(base_.get_int("data.loader_threads"));
     options.prefetch = static_cast<int>(base_.get_int("data.prefetch"));
+    // Page-locked batches make the host-to-device copy asynchronous (it overlaps the step).
+    options.pin_memory = ctx_.device.is_cuda();
     loader_ = std::make_unique<data::Loader>(options, std::move(sampler));
   }
 
@@ -256,6 +261,7 @@ class PackTrainer {
         {"backend", comm_.backend()},
         {"trials in pack", std::to_string(runs_.size())},
         {"pack frozen pass", runs_.size() > 1 ? (joint_ ? "joint (one batch)" : "per trial") : "-"},
+        {"precision", bf16_ ? "bf16 autocast (fp32 weights, Adam and loss terms)" : "fp32"},
         {"iterations", std::to_string(iterations_)},
         {"start", resumed_from_},
         {"dataset", base_.get_path("data.path").string() + " [" + base_.get_string("data.train_split") + "], " +
@@ -324,9 +330,14 @@ class PackTrainer {
   // Returns the exposed communication time in ms.
   double trial_forward_backward(TrialRun& r, const torch::Tensor& x, const losses::Targets& targets,
                                 losses::LossTerms* terms) {
-    const torch::Tensor y = r.net->forward(x);
-    const models::Taps vgg_out = nets_.vgg.net->forward_taps(y, vgg_taps_);
-    const models::Taps depth_out = depth_taps_.empty() ? models::Taps{} : nets_.depth.net->forward_taps(y, depth_taps_);
+    torch::Tensor y;
+    models::Taps vgg_out, depth_out;
+    {
+      AutocastScope autocast(ctx_.device, bf16_);
+      y = r.net->forward(x);
+      vgg_out = nets_.vgg.net->forward_taps(y, vgg_taps_);
+      if (!depth_taps_.empty()) depth_out = nets_.depth.net->forward_taps(y, depth_taps_);
+    }
     *terms = (*r.loss)(y, vgg_out, depth_out, targets);
     r.reducer->begin_backward();
     terms->total.backward();
@@ -340,10 +351,14 @@ class PackTrainer {
                      std::vector<losses::LossTerms>& terms) {
     const int64_t batch = x.size(0);
     std::vector<torch::Tensor> outputs;
-    for (int m : active) outputs.push_back(runs_[m].net->forward(x));
-    const torch::Tensor y = torch::cat(outputs, 0);
-    const models::Taps vgg_out = nets_.vgg.net->forward_taps(y, vgg_taps_);
-    const models::Taps depth_out = depth_taps_.empty() ? models::Taps{} : nets_.depth.net->forward_taps(y, depth_taps_);
+    models::Taps vgg_out, depth_out;
+    {
+      AutocastScope autocast(ctx_.device, bf16_);
+      for (int m : active) outputs.push_back(runs_[m].net->forward(x));
+      const torch::Tensor y = torch::cat(outputs, 0);
+      vgg_out = nets_.vgg.net->forward_taps(y, vgg_taps_);
+      if (!depth_taps_.empty()) depth_out = nets_.depth.net->forward_taps(y, depth_taps_);
+    }
     for (size_t i = 0; i < active.size(); ++i) {
       const int64_t begin = static_cast<int64_t>(i) * batch;
       terms[active[i]] = (*runs_[active[i]].loss)(outputs[i], models::slice_taps(vgg_out, begin, batch),
@@ -393,8 +408,12 @@ class PackTrainer {
       const torch::Tensor x = b.images.to(ctx_.device, /*non_blocking=*/true);
 
       // 2. Targets from x, once for the whole pack, without grad.
-      const losses::Targets targets = losses::compute_targets(
-          nets_.vgg.net, nets_.depth.net ? &nets_.depth.net : nullptr, x, vgg_taps_, depth_taps_);
+      losses::Targets targets;
+      {
+        AutocastScope autocast(ctx_.device, bf16_);
+        targets = losses::compute_targets(nets_.vgg.net, nets_.depth.net ? &nets_.depth.net : nullptr, x, vgg_taps_,
+                                          depth_taps_);
+      }
 
       // 3. Every active trial's loss terms. Joint: the pack's outputs go through the frozen
       //    nets as one batch. Per trial: each trial's slice in turn, its backward (with its
