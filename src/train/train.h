@@ -2,6 +2,7 @@
 //  - job.h             what dpst-dist runs after the configuration is loaded: run folder,
 //                      rank groups, devices, threads, signals, exit codes;
 //  - pack_trainer.h    the training loop for one pack of co-trained trials;
+//  - mixed_precision.h train.precision: bf16 autocast around the forward passes;
 //  - trial.h           a trial's folder and status (new / in progress / finished / failed);
 //  - trial_state.h     what a checkpoint holds for a trial, bit-exact;
 //  - checkpoint_store.h atomic checkpoint folders with DONE markers, keep-K;
