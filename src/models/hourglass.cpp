@@ -9,7 +9,7 @@ namespace dpst::models {
 namespace nn = torch::nn;
 namespace F = torch::nn::functional;
 
-ConvBnImpl::ConvBnImpl(int64_t in, int64_t out, int64_t kernel, bool affine) : kernel_(kernel) {
+ConvBnImpl::ConvBnImpl(int64_t in, int64_t out, int64_t kernel, bool affine) {
   conv_ = register_module("conv", nn::Conv2d(nn::Conv2dOptions(in, out, kernel).padding(kernel / 2)));
   bn_ = register_module("bn", nn::BatchNorm2d(nn::BatchNorm2dOptions(out).affine(affine)));
 }
@@ -31,7 +31,7 @@ std::pair<torch::Tensor, torch::Tensor> ConvBnImpl::folded() const {
 
 torch::Tensor ConvBnImpl::forward(const torch::Tensor& x) {
   const auto [w, b] = folded();
-  return torch::relu(counted_conv2d(x, w, b, kernel_ / 2));
+  return torch::relu(counted_conv2d(x, w, b, (*conv_->options.kernel_size())[0] / 2));
 }
 
 InceptionImpl::InceptionImpl(int64_t in, int64_t a, std::vector<InceptionBranch> branches) {

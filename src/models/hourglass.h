@@ -43,7 +43,6 @@ class ConvBnImpl : public torch::nn::Module {
   std::pair<torch::Tensor, torch::Tensor> folded() const;
 
  private:
-  int64_t kernel_ = 1;
   torch::nn::Conv2d conv_{nullptr};
   torch::nn::BatchNorm2d bn_{nullptr};
 };

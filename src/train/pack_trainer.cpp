@@ -324,6 +324,12 @@ class PackTrainer {
     return os.str();
   }
 
+  // The frozen networks' taps of y (call under the step's autocast scope).
+  void frozen_taps(const torch::Tensor& y, models::Taps* vgg_out, models::Taps* depth_out) {
+    *vgg_out = nets_.vgg.net->forward_taps(y, vgg_taps_);
+    if (!depth_taps_.empty()) *depth_out = nets_.depth.net->forward_taps(y, depth_taps_);
+  }
+
   // Per-trial pass: f_W, the frozen nets on this trial's output alone, its loss and its
   // backward. A non-finite loss still runs backward (so every rank runs the same
   // collectives); the agreement after the pass keeps such a trial from stepping.
@@ -335,8 +341,7 @@ class PackTrainer {
     {
       AutocastScope autocast(ctx_.device, bf16_);
       y = r.net->forward(x);
-      vgg_out = nets_.vgg.net->forward_taps(y, vgg_taps_);
-      if (!depth_taps_.empty()) depth_out = nets_.depth.net->forward_taps(y, depth_taps_);
+      frozen_taps(y, &vgg_out, &depth_out);
     }
     *terms = (*r.loss)(y, vgg_out, depth_out, targets);
     r.reducer->begin_backward();
@@ -355,9 +360,7 @@ class PackTrainer {
     {
       AutocastScope autocast(ctx_.device, bf16_);
       for (int m : active) outputs.push_back(runs_[m].net->forward(x));
-      const torch::Tensor y = torch::cat(outputs, 0);
-      vgg_out = nets_.vgg.net->forward_taps(y, vgg_taps_);
-      if (!depth_taps_.empty()) depth_out = nets_.depth.net->forward_taps(y, depth_taps_);
+      frozen_taps(torch::cat(outputs, 0), &vgg_out, &depth_out);
     }
     for (size_t i = 0; i < active.size(); ++i) {
       const int64_t begin = static_cast<int64_t>(i) * batch;
