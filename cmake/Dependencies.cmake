@@ -1,9 +1,15 @@
-# Finds every dependency. Required: Torch, MPI, HDF5 (C), yaml-cpp, spdlog, OpenCV,
-# CLI11, nlohmann_json, TurboJPEG (+ GTest for tests). Optional: CUDA and NCCL, which
-# come with a CUDA build of LibTorch (a PyTorch wheel's, via CMAKE_PREFIX_PATH).
+# Finds every dependency. Required: LibTorch, MPI, HDF5 (C), yaml-cpp, spdlog, OpenCV,
+# CLI11, nlohmann_json, TurboJPEG (+ GTest for tests). Optional: CUDA and NCCL.
+#
+# LibTorch is the PyTorch wheel of the project's Python environment (DPST_PYTHON, default
+# .venv/bin/python as made by launch/install-deps.sh), found through its
+# torch.utils.cmake_prefix_path. A wheel's LibTorch is built with CUDA, and its CMake
+# config insists on a CUDA toolkit: where nvcc exists dpst builds the CUDA/NCCL path with
+# it; where it does not (or DPST_WITH_CUDA=OFF) dpst imports the wheel's CPU libraries
+# itself (cmake/TorchCpuImport.cmake) and builds for CPU.
 
 find_package(Threads REQUIRED)
-find_package(Torch REQUIRED)
+include(${CMAKE_CURRENT_LIST_DIR}/TorchFromPython.cmake)
 find_package(MPI REQUIRED COMPONENTS C)
 find_package(HDF5 REQUIRED COMPONENTS C)
 find_package(yaml-cpp REQUIRED)
@@ -35,21 +41,12 @@ if(NOT TARGET dpst_hdf5)
   target_compile_definitions(dpst_hdf5 INTERFACE ${HDF5_C_DEFINITIONS})
 endif()
 
-# Torch's TorchConfig sets TORCH_LIBRARIES and TORCH_CXX_FLAGS (ABI flag for wheels).
-if(NOT TARGET dpst_torch)
-  add_library(dpst_torch INTERFACE)
-  target_link_libraries(dpst_torch INTERFACE ${TORCH_LIBRARIES})
-  target_include_directories(dpst_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
-  separate_arguments(_dpst_torch_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")
-  target_compile_options(dpst_torch INTERFACE ${_dpst_torch_flags})
-endif()
-
 # --- CUDA / NCCL (optional) ---------------------------------------------------
 set(DPST_HAVE_CUDA OFF)
 set(DPST_HAVE_NCCL OFF)
 set(DPST_CUDA_VERSION "off")
 set(_dpst_torch_has_cuda OFF)
-if(TARGET torch_cuda OR TORCH_CUDA_LIBRARIES OR CAFFE2_USE_CUDA)
+if(NOT DPST_TORCH_CPU_IMPORT AND (TARGET torch_cuda OR TORCH_CUDA_LIBRARIES OR CAFFE2_USE_CUDA))
   set(_dpst_torch_has_cuda ON)
 endif()
 if(NOT DPST_WITH_CUDA STREQUAL "OFF" AND _dpst_torch_has_cuda)
@@ -59,17 +56,18 @@ if(NOT DPST_WITH_CUDA STREQUAL "OFF" AND _dpst_torch_has_cuda)
     set(DPST_CUDA_VERSION "${CUDAToolkit_VERSION}")
     # NCCL: the system's, or the one a PyTorch wheel ships under nvidia/nccl.
     set(_nccl_hints "$ENV{NCCL_ROOT}" "${NCCL_ROOT}")
-    find_package(Python3 QUIET COMPONENTS Interpreter)
-    if(Python3_Interpreter_FOUND)
+    # The wheel's NCCL first: libtorch_cuda loads that one, so dpst must use the same.
+    if(DPST_PYTHON)
       execute_process(
-        COMMAND ${Python3_EXECUTABLE} -c "import nvidia.nccl, os; print(os.path.dirname(nvidia.nccl.__file__) if nvidia.nccl.__file__ else list(nvidia.nccl.__path__)[0])"
+        COMMAND ${DPST_PYTHON} -c "import nvidia.nccl, os; print(os.path.dirname(nvidia.nccl.__file__) if nvidia.nccl.__file__ else list(nvidia.nccl.__path__)[0])"
         OUTPUT_VARIABLE _wheel_nccl OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
       if(_wheel_nccl)
-        list(APPEND _nccl_hints "${_wheel_nccl}")
+        list(PREPEND _nccl_hints "${_wheel_nccl}")
       endif()
     endif()
     find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${_nccl_hints} PATH_SUFFIXES include)
-    find_library(NCCL_LIBRARY NAMES nccl libnccl.so.2 HINTS ${_nccl_hints} PATH_SUFFIXES lib lib64)
+    # (HINTS are searched before the system paths.)
+    find_library(NCCL_LIBRARY NAMES nccl libnccl.so.2 NAMES_PER_DIR HINTS ${_nccl_hints} PATH_SUFFIXES lib lib64)
     if(NCCL_INCLUDE_DIR AND NCCL_LIBRARY)
       set(DPST_HAVE_NCCL ON)
       add_library(dpst_nccl INTERFACE)
@@ -79,5 +77,5 @@ if(NOT DPST_WITH_CUDA STREQUAL "OFF" AND _dpst_torch_has_cuda)
   endif()
 endif()
 if(DPST_WITH_CUDA STREQUAL "ON" AND NOT DPST_HAVE_CUDA)
-  message(FATAL_ERROR "DPST_WITH_CUDA=ON but the LibTorch found (${Torch_DIR}) has no CUDA, or no CUDA toolkit was found")
+  message(FATAL_ERROR "DPST_WITH_CUDA=ON but the LibTorch found (${Torch_DIR}) has no CUDA, or no CUDA toolkit (nvcc) was found")
 endif()

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Convert pretrained weights once into dpst's HDF5 weight files.
 
-Run where PyTorch is installed (Debian: apt-get install python3-torch python3-h5py;
-on this project's machines use /usr/bin/python3). The output has one float32 dataset
+Run where PyTorch is installed: the project's environment (.venv/bin/python, made by
+launch/install-deps.sh) or any Python with torch and h5py. The output has one float32 dataset
 per parameter/buffer at the file's root, keyed by its torchvision-style name, plus root
 attributes (network, preprocessing, source) that the C++ loader reads. Check a result
 with `dpst-weights check --net NET OUT.h5` before spending GPU hours.

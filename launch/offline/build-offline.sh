@@ -10,7 +10,8 @@
 #   --debs DIR          folder written by fetch-debs.sh (with its MANIFEST)
 #   --prefix DIR        where the packages are unpacked (created; reused if unpacked before)
 #   --build DIR         build folder (default: build-offline)
-#   --python EXE        the Python that holds torch (default: python3)
+#   --python EXE        the Python that holds torch (default: the repository's .venv/bin/python
+#                       when launch/install-deps.sh made it, else python3)
 #   --torch-prefix DIR  a LibTorch CMake prefix instead of torch.utils.cmake_prefix_path
 #   --cuda auto|on|off  DPST_WITH_CUDA (default: auto; on fails when CUDA is not found)
 #   --no-build          configure only
@@ -23,9 +24,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 source "$here/offline-common.sh"
 
-usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 usage_error() { usage >&2; echo "error: $*" >&2; exit 2; }
 debs="" prefix="" build="build-offline" python="python3" torch_prefix="" cuda="auto" do_build=1
+if [[ -x "$repo/.venv/bin/python" ]]; then python="$repo/.venv/bin/python"; fi
 cmake_extra=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -130,7 +132,7 @@ cmake -S "$repo" -B "$build" -G Ninja --no-warn-unused-cli \
   -DHDF5_ROOT="$prefix/usr" \
   -DHDF5_C_COMPILER_EXECUTABLE="$prefix/usr/bin/h5cc" \
   -DCMAKE_BUILD_RPATH="$rpath" -DCMAKE_INSTALL_RPATH="$rpath" \
-  ${python_exe:+-DPython3_EXECUTABLE="$python_exe"} \
+  ${python_exe:+-DDPST_PYTHON="$python_exe"} \
   -DDPST_WITH_CUDA="$cuda" "${cmake_extra[@]}" ||
   offline_die "configuring dpst against $prefix failed (see the CMake messages above)"
 

@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
     o.config = config;
     o.images = images;
     o.grid_images = grid_images;
-    o.device = dpst::dist::select_device(device, 0, 1);
+    o.device = dpst::dist::select_device(device, "--device", 0, 1);
     o.command = command_line(argc, argv);
     const auto result = dpst::eval::run_eval(o);
     using dpst::eval::format_number;

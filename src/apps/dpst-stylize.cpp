@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
   return dpst::guarded_main([&]() -> int {
     dpst::logging::init(0, 1, log_level);
     torch::set_num_threads(dpst::tool_threads(threads));
-    const torch::Device dev = dist::select_device(device, 0, 1);
+    const torch::Device dev = dist::select_device(device, "--device", 0, 1);
     const auto inputs = list_inputs(input);
     fs::create_directories(output);
     for (const auto& f : inputs)

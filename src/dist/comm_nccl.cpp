@@ -13,6 +13,7 @@
 
 #include "common/errors.h"
 #include "dist/comm.h"
+#include "dist/nccl_host.h"
 
 namespace dpst::dist {
 namespace {
@@ -28,19 +29,7 @@ namespace {
     DPST_CHECK(r_ == ncclSuccess, DistributedError, what << ": " << ncclGetErrorString(r_));       \
   } while (0)
 
-ncclDataType_t nccl_type(const torch::Tensor& t) {
-  switch (t.scalar_type()) {
-    case torch::kFloat: return ncclFloat32;
-    case torch::kDouble: return ncclFloat64;
-    case torch::kHalf: return ncclFloat16;
-    case torch::kBFloat16: return ncclBfloat16;
-    case torch::kLong: return ncclInt64;
-    case torch::kInt: return ncclInt32;
-    case torch::kByte: return ncclUint8;
-    default: break;
-  }
-  DPST_THROW(InternalError, "NCCL backend: unsupported dtype " << t.scalar_type());
-}
+ncclDataType_t nccl_type_of(const torch::Tensor& t) { return nccl_type(t.scalar_type()); }
 
 // Polls an event from the host until it completes or the deadline passes.
 void wait_event(cudaEvent_t event, double timeout_s, int rank, const std::string& what, ncclComm_t comm) {
@@ -52,12 +41,10 @@ void wait_event(cudaEvent_t event, double timeout_s, int rank, const std::string
     DPST_CHECK(q == cudaErrorNotReady, DistributedError, "rank " << rank << ": " << what << ": " << cudaGetErrorString(q));
     ncclResult_t async_error = ncclSuccess;
     ncclCommGetAsyncError(comm, &async_error);
-    DPST_CHECK(async_error == ncclSuccess, DistributedError,
-               "rank " << rank << ": " << what << ": NCCL error " << ncclGetErrorString(async_error));
+    DPST_CHECK(async_error == ncclSuccess, DistributedError, nccl_error_message(rank, what, async_error));
     if (Clock::now() > deadline) {
       ncclCommAbort(comm);
-      DPST_THROW(DistributedError, "rank " << rank << ": " << what << " did not complete within " << timeout_s
-                                           << " s (train.collective_timeout_s); another rank has died or hangs");
+      DPST_THROW(DistributedError, nccl_timeout_message(rank, what, timeout_s));
     }
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
@@ -104,7 +91,7 @@ class NcclComm final : public Comm {
   void broadcast(torch::Tensor& tensor, int root) override {
     check_tensor(tensor, "broadcast");
     enqueue([&] {
-      return ncclBroadcast(tensor.data_ptr(), tensor.data_ptr(), tensor.numel(), nccl_type(tensor), root, comm_, stream_);
+      return ncclBroadcast(tensor.data_ptr(), tensor.data_ptr(), tensor.numel(), nccl_type_of(tensor), root, comm_, stream_);
     }, "broadcast");
     host_wait("broadcast");
   }
@@ -117,7 +104,7 @@ class NcclComm final : public Comm {
   std::unique_ptr<PendingReduce> allreduce_mean_async(torch::Tensor tensor, const std::string& what) override {
     check_tensor(tensor, what);
     enqueue([&] {
-      return ncclAllReduce(tensor.data_ptr(), tensor.data_ptr(), tensor.numel(), nccl_type(tensor), ncclAvg, comm_, stream_);
+      return ncclAllReduce(tensor.data_ptr(), tensor.data_ptr(), tensor.numel(), nccl_type_of(tensor), ncclAvg, comm_, stream_);
     }, what);
     cudaEvent_t done;
     DPST_CUDA_OK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming), what);

@@ -108,7 +108,9 @@ int train_trials(const config::Config& config, const dist::MpiSession& mpi, cons
                groups.size);
 
   GroupContext ctx;
-  ctx.device = dist::select_device(config.get_string("train.device"), mpi.local_rank(), mpi.local_size());
+  const std::string device_setting = config.get_string("train.device");
+  ctx.device = dist::select_device(device_setting, "train.device", mpi.local_rank(), mpi.local_size());
+  ctx.device_text = dist::describe_device(device_setting, "train.device", ctx.device);
   // cuDNN picks the fastest convolution algorithms for the (fixed) batch shapes once.
   if (ctx.device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
   const auto threads = config.get_int_or_auto("train.threads");

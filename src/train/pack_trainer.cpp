@@ -257,7 +257,7 @@ class PackTrainer {
         {"batch per rank", std::to_string(batch)},
         {"global batch", std::to_string(batch * comm_.size())},
         {"threads per rank", std::to_string(ctx_.threads)},
-        {"device", ctx_.device.str()},
+        {"device", ctx_.device_text},
         {"backend", comm_.backend()},
         {"trials in pack", std::to_string(runs_.size())},
         {"pack frozen pass", runs_.size() > 1 ? (joint_ ? "joint (one batch)" : "per trial") : "-"},

@@ -20,6 +20,7 @@ namespace dpst::train {
 struct GroupContext {
   dist::Comm* comm = nullptr;  // the rank group's communicator
   torch::Device device = torch::kCPU;
+  std::string device_text = "cpu";  // for the settings table (what train.device auto found)
   int threads = 1;             // intra-op threads of this rank
   int world_size = 1;
   int num_groups = 1;

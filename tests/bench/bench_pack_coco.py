@@ -1,9 +1,9 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Times pack_coco against the PIL + h5py baseline (pack_coco_pil.py) on the same
 folder, a few runs each, and prints an nccl-tests style table (best and median
 images/s, wall clock including process start).
-    /usr/bin/python3 tests/bench/make_bench_images.py ../shared/data/mini-coco /tmp/dpst-bench-coco 480
-    /usr/bin/python3 tests/bench/bench_pack_coco.py --pack-coco build/bin/pack_coco --coco-dir /tmp/dpst-bench-coco --runs 3"""
+    .venv/bin/python tests/bench/make_bench_images.py ../shared/data/mini-coco /tmp/dpst-bench-coco 480
+    .venv/bin/python tests/bench/bench_pack_coco.py --pack-coco build/bin/pack_coco --coco-dir /tmp/dpst-bench-coco --runs 3"""
 import argparse
 import os
 import platform

@@ -9,8 +9,8 @@ efficiency; exposed communication and loader wait as shares of the step time.
 pack mode: one process co-trains a pack of K trials (a sweep over loss.depth_weight) on one
 batch stream; per-trial images/s vs K trials trained one after another (K x the K = 1 step).
 
-    python3 tests/bench/bench_train.py --build build --data runs/bench/mini-coco-256.h5
-    python3 tests/bench/bench_train.py --mode pack --packs 1,2,4,8 --threads 2 --data ...
+    .venv/bin/python tests/bench/bench_train.py --build build --data runs/bench/mini-coco-256.h5
+    .venv/bin/python tests/bench/bench_train.py --mode pack --packs 1,2,4,8 --threads 2 --data ...
 """
 import argparse
 import json

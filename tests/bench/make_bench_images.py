@@ -1,8 +1,8 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Builds a folder of COCO-like JPEGs for the pack_coco benchmark: 640x480 (some
 480x640 / 640x427), quality 90, from the mini-coco photos with crops, flips and colour
 shifts so no two files are alike. Reproducible (fixed seed). Not committed.
-    /usr/bin/python3 tests/bench/make_bench_images.py ../shared/data/mini-coco /tmp/dpst-bench-coco 480
+    .venv/bin/python tests/bench/make_bench_images.py ../shared/data/mini-coco /tmp/dpst-bench-coco 480
 makes /tmp/dpst-bench-coco/train2014/COCO_train2014_<id>.jpg."""
 import glob
 import os

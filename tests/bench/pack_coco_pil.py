@@ -1,11 +1,11 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """The baseline pack_coco is measured against: what fast-neural-style users run today,
 a single-process PIL + h5py packer (make_style_dataset.py's approach), doing the same
 job as pack_coco: same layout (<split>/images uint8 (N,3,S,S), one image per chunk,
 <split>/ids, <split>/filenames, root attributes), largest centered square then an area
 (BOX) resize to S x S, files sorted by name, ids parsed from COCO file names.
-    /usr/bin/python3 tests/bench/pack_coco_pil.py --coco-dir DIR --out FILE.h5 [--splits train2014] [--size 256]
-Needs Debian's python3 (/usr/bin/python3): numpy, PIL, h5py."""
+    .venv/bin/python tests/bench/pack_coco_pil.py --coco-dir DIR --out FILE.h5 [--splits train2014] [--size 256]
+Runs in the project's Python environment (.venv: numpy, pillow, h5py)."""
 import argparse
 import os
 import re

@@ -36,14 +36,27 @@ TEST(SingleProcessComm, ReducerInstallsNothing) {
 }
 
 TEST(Device, CpuAndAutoWithoutCuda) {
-  EXPECT_TRUE(select_device("cpu", 0, 1).is_cpu());
-  if (!torch::cuda::is_available()) {
-    EXPECT_TRUE(select_device("auto", 1, 2).is_cpu());
+  EXPECT_TRUE(select_device("cpu", "train.device", 0, 1).is_cpu());
+  EXPECT_EQ(describe_device("cpu", "train.device", torch::kCPU), "cpu");
+  if (torch::cuda::is_available()) GTEST_SKIP() << "this machine has a GPU: auto picks it";
+  EXPECT_TRUE(select_device("auto", "train.device", 1, 2).is_cpu());
+  EXPECT_EQ(describe_device("auto", "train.device", torch::kCPU), "cpu (train.device auto: no CUDA device)");
+}
+
+TEST(Device, CudaWithoutAGpuNamesTheDeviceAndTheKey) {
+  if (torch::cuda::is_available()) GTEST_SKIP() << "this machine has a GPU";
+  for (const std::string key : {"train.device", "--device"}) {
     try {
-      select_device("cuda", 0, 1);
-      FAIL();
+      select_device("cuda", key, 0, 1);
+      FAIL() << key;
     } catch (const ConfigError& e) {
-      EXPECT_THAT(e.what(), ::testing::HasSubstr("train.device is cuda but no CUDA device is available"));
+      EXPECT_THAT(e.what(), ::testing::HasSubstr(key + " is cuda but this "));
+#ifdef DPST_HAVE_CUDA
+      EXPECT_THAT(e.what(), ::testing::HasSubstr("has no CUDA device that this process can use"));
+#else
+      EXPECT_THAT(e.what(), ::testing::HasSubstr("built without CUDA"));
+#endif
+      EXPECT_THAT(e.what(), ::testing::HasSubstr("Use " + key + " cpu"));
     }
   }
 }
@@ -52,7 +65,7 @@ TEST(Device, RefusesTwoRanksOnOneGpu) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no GPU on this machine";
   const int gpus = static_cast<int>(torch::cuda::device_count());
   try {
-    select_device("cuda", 0, gpus + 1);
+    select_device("cuda", "train.device", 0, gpus + 1);
     FAIL();
   } catch (const ConfigError& e) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("would share GPU 0"));

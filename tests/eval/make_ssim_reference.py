@@ -1,11 +1,11 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Writes the SSIM reference fixture that tests/eval/test_metrics.cpp checks dpst's SSIM
 against (run once; the output is committed):
 
-    /usr/bin/python3 tests/eval/make_ssim_reference.py tests/fixtures/demo/coco tests/fixtures/eval
+    .venv/bin/python tests/eval/make_ssim_reference.py tests/fixtures/demo/coco tests/fixtures/eval
 
-Needs Debian's python3-skimage, python3-numpy and python3-pil (the `python3` first on
-PATH in some environments lacks them; use /usr/bin/python3).
+Runs in the project's Python environment (.venv, from launch/install-deps.sh: scikit-image,
+numpy, pillow pinned in launch/requirements.txt).
 
 For three real photos of the demo set it saves, as PNG: the photo resized to a small
 odd size (`photo-<k>.png`) and a degraded copy made deterministically (Gaussian blur,

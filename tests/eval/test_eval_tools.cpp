@@ -222,5 +222,28 @@ TEST_F(EvalToolsTest, EvalErrors) {
   EXPECT_THAT(r.err, HasSubstr("not.h5"));
 }
 
+// --device cuda on a machine without a GPU: one clear line naming the option, exit 2.
+TEST_F(EvalToolsTest, CudaWithoutAGpuIsAClearError) {
+  if (torch::cuda::is_available()) GTEST_SKIP() << "this machine has a GPU";
+  const auto trial = trials().at(0);
+  fs::create_directories(tmp_ / "in");
+  fs::copy_file(fs::path(DPST_SOURCE_DIR) / "tests/fixtures/demo/coco/val2014" /
+                    fs::directory_iterator(fs::path(DPST_SOURCE_DIR) / "tests/fixtures/demo/coco/val2014")->path().filename(),
+                tmp_ / "in" / "a.jpg");
+  const std::vector<std::string> commands = {
+      bin("dpst-stylize") + " --model " + (trial / "model.h5").string() + " --input " + (tmp_ / "in").string() +
+          " --output " + (tmp_ / "out").string() + " --device cuda",
+      eval(trial.string() + "/model.h5 --out " + (tmp_ / "o").string() + " --device cuda")};
+  for (const auto& command : commands) {
+    const auto r = run(command);
+    EXPECT_EQ(r.exit_code, 2) << command << "\n" << r.err;
+    EXPECT_THAT(r.err, HasSubstr("--device is cuda but this ")) << command;
+    EXPECT_THAT(r.err, HasSubstr("Use --device cpu")) << command;
+    EXPECT_THAT(r.err, Not(HasSubstr("Exception raised from"))) << command;  // no LibTorch stack trace
+    EXPECT_EQ(count(r.err, "\n"), 1) << command << ": " << r.err;
+  }
+  EXPECT_FALSE(fs::exists(tmp_ / "out" / "a.jpg"));
+}
+
 }  // namespace
 }  // namespace dpst::test

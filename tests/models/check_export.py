@@ -1,8 +1,8 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Acceptance 3, the Python side: an f_W exported by C++ loads into a
 pytorch/examples TransformerNet-layout module and gives the same output.
 
-    /usr/bin/python3 tests/models/check_export.py build-models/bin/dpst-weights
+    .venv/bin/python tests/models/check_export.py build-models/bin/dpst-weights
 
 1. `dpst-weights init --net transform --width 8 --blocks 2 --seed 3` exports an f_W
    through the C++ export path (src/models/loss_nets.cpp export_transform_net);

@@ -1,8 +1,9 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Regenerates the golden parity files in tests/fixtures/golden/ (committed; CI only
-reads them). Needs Debian's python3-torch, python3-torchvision, python3-h5py:
+reads them). Runs in the project's Python environment (launch/install-deps.sh makes .venv
+with the pinned torch and torchvision that the C++ build links):
 
-    /usr/bin/python3 tests/models/make_golden.py
+    .venv/bin/python tests/models/make_golden.py
 
 Scheme. Pretrained VGG16 (7.6 M parameters up to relu4_3) and the hourglass (5.36 M)
 are far too big to commit, so both languages fill the networks with the same

@@ -24,6 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST_F(TrainingTest, TwoRanksTimesBatchBEqualOneRankTimesBatch2B) {
   const auto two = train(2, out_ / "two", "--set train.iterations=3");
@@ -182,6 +183,23 @@ TEST_F(TrainingTest, ADatasetOfAnotherImageSizeIsAConfigError) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("demo-32.h5 holds 32x32 images but data.image_size is 64; set data.image_size: 32 or "
                                "re-run pack_coco --size 64"));
+}
+
+TEST_F(TrainingTest, CudaWithoutAGpuNamesTheDeviceAndTheKey) {
+  if (torch::cuda::is_available()) GTEST_SKIP() << "this machine has a GPU";
+  const auto r = train(0, out_ / "cuda", "--set train.device=cuda");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("train.device is cuda but this "));
+  EXPECT_THAT(r.err, HasSubstr("Use train.device cpu"));
+  EXPECT_THAT(r.err, Not(HasSubstr("Exception raised from")));  // no LibTorch stack trace
+  EXPECT_FALSE(std::filesystem::exists(out_ / "cuda" / "t" / "checkpoints"));
+}
+
+TEST_F(TrainingTest, AutoDevicePicksTheCpuAndTheSettingsTableSaysSo) {
+  if (torch::cuda::is_available()) GTEST_SKIP() << "this machine has a GPU";
+  const auto r = train(0, out_ / "auto", "--set train.device=auto --set train.iterations=1");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err + r.out, ::testing::ContainsRegex("device +cpu \\(train.device auto: no CUDA device\\)"));
 }
 
 }  // namespace
