@@ -11,6 +11,8 @@
 # (CUDA + NCCL), elsewhere it builds for CPU against the same wheel.
 # Idempotent: apt-get runs only when a package is missing, pip only when the
 # requirements changed since the environment was made.
+#   launch/install-deps.sh          to build and run dpst
+#   launch/install-deps.sh --test   also the test suite's extras (slurm-wlm, munge)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,6 +25,11 @@ packages=(
   python3 python3-venv
   "${DPST_LIBRARY_PACKAGES[@]}"
 )
+# --test: also what only the test suite needs: a real Slurm for `ctest -L slurm` (the
+# daemons are started by that test, in a folder of its own, and stopped after it).
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(slurm-wlm munge)
+fi
 
 # --- 1. Debian packages ----------------------------------------------------------
 missing=()

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
 
-./launch/install-deps.sh
+./launch/install-deps.sh --test
 # Where nvcc exists the CUDA/NCCL path must build (ON makes a failed detection an error).
 cuda=AUTO
 if command -v nvcc >/dev/null || [[ -x /usr/local/cuda/bin/nvcc ]]; then cuda=ON; fi

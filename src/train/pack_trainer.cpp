@@ -537,6 +537,10 @@ class PackTrainer {
                    k > 1 ? "[" + r.label() + "] " : std::string(), step_, iterations_, sci(r.last[0]), sci(r.last[1]),
                    sci(r.last[2]), sci(r.last[3]), sci(r.last[4]), images_per_s, format_duration(eta_s));
       if (!leader()) continue;
+      write_file_atomically(r.spec->dir / "progress.yml", progress_text(r, "training"));
+      // A stop signal between two log_every steps prints the line above but adds no
+      // record: a requeued run's metrics.jsonl then holds exactly a straight run's steps.
+      if (step_ % base_.get_int("train.log_every") != 0 && step_ != iterations_) continue;
       const double steps = std::max<int64_t>(1, window_steps);
       r.metrics->append(step_, {{"content", r.last[0]},
                                 {"style", r.last[1]},
@@ -549,7 +553,6 @@ class PackTrainer {
                                 {"step_ms", step_ms / steps},
                                 {"loader_wait_ms", wait_ms / steps},
                                 {"comm_exposed_ms", comm_ms / steps}});
-      write_file_atomically(r.spec->dir / "progress.yml", progress_text(r, "training"));
     }
   }
 
