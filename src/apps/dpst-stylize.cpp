@@ -1,8 +1,8 @@
-// dpst-stylize: apply a trained f_W (an exported model.h5) to photos of any size.
-// Each image is padded (mirrored) to a multiple of 4 — f_W downsamples twice by 2 —
-// run, cropped back and saved under the same file name, so outputs have the input's
-// size. A file that cannot be read or stylized is skipped and named at the end; only
-// "nothing could be stylized" is fatal (exit 3).
+// dpst-stylize: apply a trained f_W (an exported model.h5) to photos of any size, from
+// 1x1 up (eval/stylize.h pads, tiles large photos so memory stays bounded, keeps the
+// photo's colours or blends with a strength on request). Outputs keep the file names and
+// the input's size. A file that cannot be read or stylized is skipped and named, in one
+// line, at the end; only "nothing could be stylized" is fatal (exit 3).
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -17,6 +17,7 @@
 #include "data/image_tensor.h"
 #include "dist/device.h"
 #include "eval/grid.h"
+#include "eval/stylize.h"
 #include "models/loss_nets.h"
 
 namespace {
@@ -53,25 +54,12 @@ std::string output_name(const fs::path& in, const std::string& format) {
   return (saveable ? in.stem().string() : name) + want;
 }
 
-// RGB uint8 image -> f_W -> RGB uint8 of the same size.
-cv::Mat stylize(models::TransformNetImpl& net, const cv::Mat& rgb, torch::Device device) {
-  torch::NoGradGuard no_grad;
-  const int h = rgb.rows, w = rgb.cols;
-  torch::Tensor x = data::image_to_tensor(rgb).to(device);
-  const int ph = (4 - h % 4) % 4, pw = (4 - w % 4) % 4;
-  if (ph || pw) {
-    // Mirror like f_W's own reflection padding; a side too short to mirror is repeated.
-    namespace F = torch::nn::functional;
-    F::PadFuncOptions pad({0, pw, 0, ph});
-    if (ph < h && pw < w) {
-      pad.mode(torch::kReflect);
-    } else {
-      pad.mode(torch::kReplicate);
-    }
-    x = F::pad(x, pad);
-  }
-  const torch::Tensor y = net.forward(x).narrow(2, 0, h).narrow(3, 0, w);
-  return eval::image_to_mat(y[0]);
+// Testing hook: DPST_FAULT_INJECT=stylize-torch-error makes photos whose name contains
+// "inject" fail inside LibTorch, to check that its stack trace never reaches the user.
+void maybe_inject_torch_error(const std::string& name) {
+  const char* v = std::getenv("DPST_FAULT_INJECT");
+  if (v && std::string(v) == "stylize-torch-error" && name.find("inject") != std::string::npos)
+    torch::zeros({2}).view({3});
 }
 
 }  // namespace
@@ -82,11 +70,22 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", dpst::version_string());
   std::string model, input, output, device = "cpu", format = "keep", log_level = "warn";
   int size = 0, quality = 95, threads = 0;
+  eval::StylizeOptions so;
+  int64_t tile = 0;
   app.add_option("--model", model, "trained f_W weight file (model.h5)")->required();
   app.add_option("--input", input, "an image file, or a folder of images (not recursive)")->required();
   app.add_option("--output", output, "output folder (created; must not be the input folder)")->required();
   app.add_option("--size", size, "resize so the shorter side is N before stylizing (default: keep the size)")
       ->check(CLI::Range(8, 16384));
+  app.add_option("--tile", tile,
+                 "tile side in pixels (multiple of 4, >= 64) for large photos; 0 = automatic: photos above "
+                 "2048x2048 pixels go in 1024-pixel tiles, so memory stays near that of a 1.2 MP photo; "
+                 "-1 = never tile")
+      ->check(CLI::Range(int64_t{-1}, int64_t{65536}));
+  app.add_flag("--preserve-color", so.preserve_color,
+               "keep the photo's colours: luminance from the stylized image, chroma from the photo (YCbCr)");
+  app.add_option("--strength", so.strength, "0..1: blend of the photo (0) and the stylized image (1, default)")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--device", device, "cpu | cuda | auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
   app.add_option("--format", format, "keep (the input's .png/.jpg, else .png) | png | jpg")
       ->check(CLI::IsMember({"keep", "png", "jpg"}));
@@ -98,6 +97,9 @@ int main(int argc, char** argv) {
     dpst::logging::init(0, 1, log_level);
     torch::set_num_threads(dpst::tool_threads(threads));
     const torch::Device dev = dist::select_device(device, "--device", 0, 1);
+    so.tile = tile;
+    DPST_CHECK(tile <= 0 || (tile >= 64 && tile % 4 == 0), ConfigError,
+               "--tile " << tile << ": give a multiple of 4, at least 64 (or 0 = automatic, -1 = never)");
     const auto inputs = list_inputs(input);
     fs::create_directories(output);
     for (const auto& f : inputs)
@@ -119,13 +121,23 @@ int main(int argc, char** argv) {
                    "its output name " << out_name << " is taken by another input");
         cv::Mat rgb = data::decode_image(in);
         if (size > 0) rgb = data::resize_shorter_side(rgb, size);
-        data::save_image(stylize(*net, rgb, dev), fs::path(output) / out_name, quality);
+        maybe_inject_torch_error(name);
+        eval::StylizeReport report;
+        torch::Tensor y;
+        {
+          torch::NoGradGuard no_grad;
+          y = eval::stylize(*net, data::image_to_tensor(rgb).to(dev), so, &report);
+        }
+        data::save_image(eval::image_to_mat(y[0]), fs::path(output) / out_name, quality);
         std::cout << "  " << name << " -> " << (fs::path(output) / out_name).string() << " (" << rgb.cols << "x"
-                  << rgb.rows << ")\n";
+                  << rgb.rows << (report.tiles > 1 ? ", " + std::to_string(report.tiles) + " tiles of " +
+                                                         std::to_string(report.tile_side) + " px"
+                                                   : std::string())
+                  << ")\n";
         ++done;
       } catch (const std::exception& e) {
-        // One bad photo must not cost the others; it is listed at the end.
-        skipped.emplace_back(name, e.what());
+        // One bad photo must not cost the others; it is listed at the end, in one line.
+        skipped.emplace_back(name, one_line(e));
       }
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -36,7 +36,7 @@ int guarded_main(const std::function<int()>& body) {
     if (!e.where().empty()) spdlog::debug("raised at {}", e.where());
     return e.exit_code();
   } catch (const std::exception& e) {
-    spdlog::critical("internal error: {}", e.what());
+    spdlog::critical("internal error: {}", one_line(e));
     return kExitInternal;
   }
 }

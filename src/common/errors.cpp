@@ -16,4 +16,22 @@ std::string source_location(const char* file, int line) {
   return std::string(rel != nullptr ? rel : file) + ":" + std::to_string(line);
 }
 
+std::string one_line(const std::string& message) {
+  std::string text = message;
+  const auto trace = text.find("Exception raised from");
+  if (trace != std::string::npos) text.resize(trace);
+  std::string out;
+  for (char c : text) {
+    if (c == '\n' || c == '\r') {
+      if (!out.empty() && out.back() != ' ') out += "; ";
+    } else {
+      out += c;
+    }
+  }
+  while (!out.empty() && (out.back() == ' ' || out.back() == ';')) out.pop_back();
+  return out;
+}
+
+std::string one_line(const std::exception& e) { return one_line(std::string(e.what())); }
+
 }  // namespace dpst

@@ -52,6 +52,11 @@ DPST_DEFINE_ERROR(OutputError, kExitOutput);
 // The exit code a main should return for an exception that reached it.
 int exit_code_for(const std::exception& e);
 
+// Any exception's message as one line, for users: a LibTorch error's C++ stack trace
+// ("Exception raised from ... frame #0 ...") is cut off, remaining line breaks become "; ".
+std::string one_line(const std::exception& e);
+std::string one_line(const std::string& message);
+
 // "file.cpp:123" for the DPST_CHECK macros.
 std::string source_location(const char* file, int line);
 

@@ -10,12 +10,17 @@
 //  - grid.h      per-style PNG grids: content | δ(x) | baseline ŷ | δ(baseline ŷ) | ŷ | δ(ŷ),
 //                depth in a fixed colormap with a near/far legend;
 //  - sweep_eval.h dpst-eval's work: every FINISHED trial of a sweep folder (or one
-//                model.h5) -> tables and grids.
-// dpst-stylize (src/apps) uses f_W directly and needs none of this.
+//                model.h5) -> tables and grids;
+//  - curves.h    loss-curve PNGs from metrics.jsonl (matplotlib post-step): one per
+//                trial, one overlay per sweep;
+//  - stylize.h   f_W on a photo of any size: padding, bounded-memory tiling with shared
+//                InstanceNorm statistics, colour preservation, strength (dpst-stylize).
 #pragma once
 
+#include "eval/curves.h"
 #include "eval/evaluate.h"
 #include "eval/grid.h"
 #include "eval/metrics.h"
+#include "eval/stylize.h"
 #include "eval/sweep_eval.h"
 #include "eval/tables.h"

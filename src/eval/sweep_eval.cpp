@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/errors.h"
+#include "eval/curves.h"
 #include "eval/grid.h"
 #include "eval/tables.h"
 
@@ -54,6 +55,34 @@ void draw_grids(const std::vector<TrialEval>& rows, EvalResources& res, const Ev
     const fs::path file = out / ("grid-" + style + ".png");
     write_png(render_grid(run(*base), run(*dp), labels), file);
     result.files.push_back(file);
+  }
+}
+
+// Loss curves: each finished trial's curves.png and, for a sweep, one overlay beside the
+// ablation table. Not fatal: a missing matplotlib becomes a note.
+void draw_curves(const fs::path& target, const fs::path& out, EvalRunResult& result) {
+  std::vector<fs::path> trials;
+  if (fs::is_directory(target)) {
+    trials = finished_trials(target, nullptr);
+  } else if (fs::exists(target.parent_path() / "metrics.jsonl")) {
+    trials.push_back(target.parent_path());
+  }
+  std::vector<fs::path> with_metrics;
+  for (const auto& t : trials) {
+    if (!fs::exists(t / "metrics.jsonl")) continue;
+    with_metrics.push_back(t);
+    if (const auto why = write_trial_curves(t)) {
+      result.notes.push_back("no loss curves for " + t.filename().string() + ": " + *why);
+      return;  // the same reason would repeat for every trial
+    }
+    result.files.push_back(t / "curves.png");
+  }
+  if (with_metrics.size() > 1) {
+    if (const auto why = write_sweep_curves(out / "curves.png", with_metrics)) {
+      result.notes.push_back("no loss-curve overlay: " + *why);
+    } else {
+      result.files.push_back(out / "curves.png");
+    }
   }
 }
 
@@ -127,6 +156,7 @@ EvalRunResult run_eval(const EvalRunOptions& o) {
   result.rows = sorted_rows(result.rows);
   for (const auto& f : write_tables(out, how, result.rows)) result.files.push_back(f);
   if (o.grid_images > 0) draw_grids(result.rows, res, o, out, result);
+  draw_curves(o.target, out, result);
   return result;
 }
 

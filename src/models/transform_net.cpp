@@ -39,8 +39,12 @@ ResidualBlockImpl::ResidualBlockImpl(int64_t channels) {
 }
 
 torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x) {
-  torch::Tensor out = torch::relu(in1_->forward(conv1_->forward(x)));
-  out = in2_->forward(conv2_->forward(out));
+  return forward(x, [](nn::InstanceNorm2dImpl& in, const torch::Tensor& y) { return in.forward(y); });
+}
+
+torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x, const NormFunction& norm) {
+  torch::Tensor out = torch::relu(norm(*in1_, conv1_->forward(x)));
+  out = norm(*in2_, conv2_->forward(out));
   return out + x;
 }
 
@@ -84,14 +88,44 @@ std::vector<torch::Tensor> TransformNetImpl::trained_parameters() const {
 }
 
 torch::Tensor TransformNetImpl::forward(const torch::Tensor& x) {
+  return run(x, [](nn::InstanceNorm2dImpl& in, const torch::Tensor& y) { return in.forward(y); });
+}
+
+torch::Tensor TransformNetImpl::forward(const torch::Tensor& x, NormStatsMode mode, InstanceNormStats& stats) {
+  if (mode == NormStatsMode::kOwn) return forward(x);
+  if (mode == NormStatsMode::kRecord) stats.mean_var.clear();
+  size_t next = 0;
+  const size_t expected = 5 + 2 * static_cast<size_t>(options_.residual_blocks);
+  DPST_CHECK(mode == NormStatsMode::kRecord || stats.mean_var.size() == expected, InternalError,
+             "InstanceNorm statistics for " << stats.mean_var.size() << " norms, this f_W has " << expected);
+  return run(x, [&](nn::InstanceNorm2dImpl& in, const torch::Tensor& y) {
+    // InstanceNorm2d's own arithmetic: biased variance over H x W, eps inside the root.
+    if (mode == NormStatsMode::kRecord) {
+      auto var_mean = torch::var_mean(y, {2, 3}, /*unbiased=*/false, /*keepdim=*/true);
+      stats.mean_var.emplace_back(std::get<1>(var_mean), std::get<0>(var_mean));
+    }
+    const auto& [mean, var] = stats.mean_var.at(next++);
+    const torch::Tensor scale = in.weight.view({1, -1, 1, 1}) * torch::rsqrt(var + in.options.eps());
+    return (y - mean) * scale + in.bias.view({1, -1, 1, 1});
+  });
+}
+
+int64_t TransformNetImpl::receptive_radius() const {
+  // (kernel - 1) / 2 at each layer's input stride: conv1 9x9 (4), conv2 3x3 at 1 (1), conv3
+  // 3x3 at 2 (2), 2 per residual block 3x3 at 4 (4 each), deconv1 3x3 at 2 (2), deconv2
+  // 3x3 at 1 (1), deconv3 9x9 (4); + 4 for where the stride-2 and nearest-x2 grids fall.
+  return 4 + 1 + 2 + 8 * options_.residual_blocks + 2 + 1 + 4 + 4;
+}
+
+torch::Tensor TransformNetImpl::run(const torch::Tensor& x, const NormFunction& norm) {
   DPST_CHECK(x.dim() == 4 && x.size(1) == 3, InputError,
              "transform net expects (B, 3, H, W) RGB in [0, 1], got shape " << x.sizes());
-  torch::Tensor y = torch::relu(in1_->forward(conv1_->forward(x)));
-  y = torch::relu(in2_->forward(conv2_->forward(y)));
-  y = torch::relu(in3_->forward(conv3_->forward(y)));
-  for (auto& block : res_) y = block->forward(y);
-  y = torch::relu(in4_->forward(deconv1_->forward(y)));
-  y = torch::relu(in5_->forward(deconv2_->forward(y)));
+  torch::Tensor y = torch::relu(norm(*in1_, conv1_->forward(x)));
+  y = torch::relu(norm(*in2_, conv2_->forward(y)));
+  y = torch::relu(norm(*in3_, conv3_->forward(y)));
+  for (auto& block : res_) y = block->forward(y, norm);
+  y = torch::relu(norm(*in4_, deconv1_->forward(y)));
+  y = torch::relu(norm(*in5_, deconv2_->forward(y)));
   return deconv3_->forward(y);
 }
 

@@ -11,9 +11,25 @@
 // user of an exported dpst model feeds x/255 and multiplies the output by 255.
 #pragma once
 
+#include <functional>
+#include <utility>
+#include <vector>
+
 #include <torch/torch.h>
 
 namespace dpst::models {
+
+// The statistics of every InstanceNorm of one f_W forward pass, in forward order: one
+// (mean, biased variance) pair of (B, C, 1, 1) tensors each. Recorded on one image and
+// applied to pieces of it, they make tiles compute exactly what the whole image would
+// (an InstanceNorm otherwise normalises each tile by its own statistics).
+struct InstanceNormStats {
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> mean_var;
+};
+
+// How forward treats the InstanceNorms: each input's own statistics (training, plain
+// inference), or recorded into / applied from an InstanceNormStats.
+enum class NormStatsMode { kOwn, kRecord, kApply };
 
 struct TransformNetOptions {
   int64_t width = 32;           // channels of the first conv; then 2x and 4x (paper: 32)
@@ -33,10 +49,14 @@ class ConvLayerImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ConvLayer);
 
+// One InstanceNorm applied under a NormStatsMode (see InstanceNormStats).
+using NormFunction = std::function<torch::Tensor(torch::nn::InstanceNorm2dImpl&, const torch::Tensor&)>;
+
 class ResidualBlockImpl : public torch::nn::Module {
  public:
   explicit ResidualBlockImpl(int64_t channels);
   torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor forward(const torch::Tensor& x, const NormFunction& norm);
 
  private:
   ConvLayer conv1_{nullptr}, conv2_{nullptr};
@@ -48,7 +68,13 @@ class TransformNetImpl : public torch::nn::Module {
  public:
   explicit TransformNetImpl(TransformNetOptions options = {});
   torch::Tensor forward(const torch::Tensor& x);
+  // forward with the InstanceNorm statistics recorded into `stats` (kRecord) or taken
+  // from it (kApply; batch 1 statistics broadcast over the batch).
+  torch::Tensor forward(const torch::Tensor& x, NormStatsMode mode, InstanceNormStats& stats);
   const TransformNetOptions& options() const { return options_; }
+  // How far (in input pixels) an output pixel can see: a tile that extends this far
+  // beyond the pixels it keeps computes them exactly as the whole image does.
+  int64_t receptive_radius() const;
 
   // Names of the parameters that cannot change the output: the bias of every conv that
   // feeds an InstanceNorm (the norm subtracts any per-channel constant) and each residual
@@ -61,6 +87,8 @@ class TransformNetImpl : public torch::nn::Module {
   std::vector<torch::Tensor> trained_parameters() const;
 
  private:
+  torch::Tensor run(const torch::Tensor& x, const NormFunction& norm);
+
   TransformNetOptions options_;
   ConvLayer conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr};
   torch::nn::InstanceNorm2d in1_{nullptr}, in2_{nullptr}, in3_{nullptr}, in4_{nullptr}, in5_{nullptr};

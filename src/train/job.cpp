@@ -15,6 +15,7 @@
 #include "dist/device.h"
 #include "train/pack_trainer.h"
 #include "train/stop_signal.h"
+#include "eval/curves.h"
 #include "eval/evaluate.h"
 #include "sweep/sweep.h"
 #include "train/checkpoint_store.h"
@@ -169,6 +170,11 @@ int train_trials(const config::Config& config, const dist::MpiSession& mpi, cons
           spdlog::error("trial {} failed: {}", specs[i].id, result.failure[i]);
         } else {
           spdlog::info("trial {} done: model {}", specs[i].id, (specs[i].dir / "model.h5").string());
+          if (const auto why = eval::write_trial_curves(specs[i].dir)) {
+            spdlog::warn("trial {}: loss curves not drawn: {}", specs[i].id, *why);
+          } else {
+            spdlog::info("trial {}: loss curves {}", specs[i].id, (specs[i].dir / "curves.png").string());
+          }
           if (eval_after) evaluate_finished_trial(specs[i].dir, ctx.device, &eval_resources);
         }
       }

@@ -6,6 +6,9 @@
 #include <opencv2/imgproc.hpp>
 
 #include "data/image_io.h"
+#include "eval/stylize.h"
+#include "models/loss_nets.h"
+#include "models/weights_io.h"
 #include "support/support.h"
 
 namespace dpst::test {
@@ -243,6 +246,105 @@ TEST_F(EvalToolsTest, CudaWithoutAGpuIsAClearError) {
     EXPECT_EQ(count(r.err, "\n"), 1) << command << ": " << r.err;
   }
   EXPECT_FALSE(fs::exists(tmp_ / "out" / "a.jpg"));
+}
+
+// Inputs from 1x1 up come back at their own size; a large photo is tiled; the skip
+// reason of a photo that fails inside LibTorch is one line without its stack trace.
+TEST_F(EvalToolsTest, StylizeAnySizeTilesLargePhotosAndSkipsInOneLine) {
+  const fs::path in = tmp_ / "sizes", out = tmp_ / "sizes-out";
+  fs::create_directories(in);
+  const cv::Mat photo = data::decode_image(kCoco + "/val2014/COCO_val2014_000000200000.jpg");
+  for (auto [w, h] : std::vector<std::pair<int, int>>{{1, 1}, {5, 3}, {17, 9}, {1000, 625}}) {
+    cv::Mat m;
+    cv::resize(photo, m, cv::Size(w, h), 0, 0, cv::INTER_AREA);
+    data::save_image(m, in / (std::to_string(w) + "x" + std::to_string(h) + ".png"));
+  }
+  data::save_image(photo, in / "inject.png");
+  ASSERT_EQ(run(bin("dpst-weights") + " init --net transform --width 8 --blocks 1 --out " + (tmp_ / "m.h5").string())
+                .exit_code,
+            0);
+  const auto r = run("DPST_FAULT_INJECT=stylize-torch-error " + bin("dpst-stylize") + " --model " +
+                     (tmp_ / "m.h5").string() + " --input " + in.string() + " --output " + out.string() +
+                     " --tile 256");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  for (auto [w, h] : std::vector<std::pair<int, int>>{{1, 1}, {5, 3}, {17, 9}, {1000, 625}}) {
+    const std::string name = std::to_string(w) + "x" + std::to_string(h) + ".png";
+    ASSERT_TRUE(fs::exists(out / name)) << name << "\n" << r.out << r.err;
+    EXPECT_EQ(image_size(out / name), cv::Size(w, h)) << name;
+  }
+  EXPECT_THAT(r.out, HasSubstr("1000x625.png -> "));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("1000x625, [0-9]+ tiles of 256 px"));
+  EXPECT_THAT(r.err, HasSubstr("skipped 1 file(s):\n  inject.png: "));
+  EXPECT_THAT(r.err, Not(HasSubstr("Exception raised from")));
+  EXPECT_THAT(r.err, Not(HasSubstr("frame #")));
+  EXPECT_EQ(count(r.err, "\n"), 2) << r.err;  // the "skipped" line and one line for the file
+
+  // --preserve-color and --strength reach the output: strength 0 gives back the photo.
+  const auto same = run(bin("dpst-stylize") + " --model " + (tmp_ / "m.h5").string() + " --input " +
+                        (in / "17x9.png").string() + " --output " + (tmp_ / "s0").string() + " --strength 0");
+  ASSERT_EQ(same.exit_code, 0) << same.err;
+  EXPECT_EQ(cv::norm(data::decode_image(tmp_ / "s0" / "17x9.png"), data::decode_image(in / "17x9.png"), cv::NORM_INF), 0);
+  const auto bad = run(bin("dpst-stylize") + " --model " + (tmp_ / "m.h5").string() + " --input " + in.string() +
+                       " --output " + (tmp_ / "bad").string() + " --tile 30");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--tile 30: give a multiple of 4, at least 64"));
+}
+
+// dataprep/export_model.py: ONNX and TorchScript exports give what dpst-stylize computes.
+TEST_F(EvalToolsTest, ExportedOnnxAndTorchScriptMatchDpstStylize) {
+  ASSERT_EQ(run(bin("dpst-weights") + " init --net transform --width 8 --blocks 2 --seed 5 --out " +
+                (tmp_ / "m.h5").string())
+                .exit_code,
+            0);
+  const std::string script = std::string(DPST_SOURCE_DIR) + "/dataprep/export_model.py";
+  const std::string photo = kCoco + "/val2014/COCO_val2014_000000200000.jpg";
+  models::TransformNet net = models::load_transform_net(tmp_ / "m.h5");
+  net->eval();
+  for (const std::string ext : {".onnx", ".pt"}) {
+    const fs::path out = tmp_ / ("m" + ext), check = tmp_ / ("check" + ext + ".h5");
+    const auto r = run(std::string(DPST_TEST_PYTHON) + " " + script + " " + (tmp_ / "m.h5").string() + " " +
+                       out.string() + " --check-image " + photo + " --check-output " + check.string());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_THAT(r.out, HasSubstr("max |export - eager|"));
+    ASSERT_TRUE(fs::exists(out));
+    const auto t = models::read_all_tensors(check);
+    torch::NoGradGuard no_grad;
+    const torch::Tensor mine = eval::stylize(*net, t.at("input"), eval::StylizeOptions{});
+    const double diff = (mine - t.at("output")).abs().max().item<double>();
+    std::cout << ext << " export vs dpst-stylize on " << t.at("input").sizes() << ": max |diff| " << diff << "\n";
+    EXPECT_LT(diff, 1e-4) << ext;
+  }
+  // Errors: not a model, a wrong extension; nothing is written.
+  write_file(tmp_ / "not.h5", "nope");
+  auto r = run(std::string(DPST_TEST_PYTHON) + " " + script + " " + (tmp_ / "not.h5").string() + " " +
+               (tmp_ / "x.onnx").string());
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr("not.h5: not a readable dpst weight file"));
+  EXPECT_FALSE(fs::exists(tmp_ / "x.onnx"));
+  r = run(std::string(DPST_TEST_PYTHON) + " " + script + " " + (tmp_ / "m.h5").string() + " " +
+          (tmp_ / "x.tflite").string());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("must end in .onnx (ONNX) or .pt (TorchScript)"));
+}
+
+// Loss curves: dpst-eval draws each finished trial's curves.png and the sweep overlay.
+TEST_F(EvalToolsTest, EvalDrawsLossCurvesPerTrialAndPerSweep) {
+  const auto r = run(eval(sweep_dir().string() + " --images 1 --grid-images 0 --out " + (tmp_ / "o").string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const auto& trial : trials()) {
+    ASSERT_TRUE(fs::exists(trial / "curves.png")) << trial << "\n" << r.out << r.err;
+    EXPECT_GT(image_size(trial / "curves.png").width, 300);
+  }
+  ASSERT_TRUE(fs::exists(tmp_ / "o" / "curves.png")) << r.out << r.err;
+  const std::string first = read_file(tmp_ / "o" / "curves.png");
+  // A Python without matplotlib: a note, not a failure.
+  const auto without = run("DPST_PYTHON=/bin/false " + eval(sweep_dir().string() + " --images 1 --grid-images 0 --out " +
+                                                             (tmp_ / "o2").string()));
+  EXPECT_EQ(without.exit_code, 0) << without.err;
+  EXPECT_THAT(without.out + without.err, HasSubstr("no loss curves for "));
+  // The same metrics give the same bytes.
+  ASSERT_EQ(run(eval(sweep_dir().string() + " --images 1 --grid-images 0 --out " + (tmp_ / "o").string())).exit_code, 0);
+  EXPECT_EQ(read_file(tmp_ / "o" / "curves.png"), first);
 }
 
 }  // namespace

@@ -1,0 +1,196 @@
+#include "eval/stylize.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <torch/nn/functional.h>
+
+#include "common/errors.h"
+
+namespace dpst::eval {
+namespace {
+namespace F = torch::nn::functional;
+
+int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+// Pads dimension `dim` (2 = H, 3 = W) of x by `before`/`after`: mirrored in steps no
+// longer than the current size allows, repeated once the side is a single pixel.
+torch::Tensor pad_dim(torch::Tensor x, int dim, int64_t before, int64_t after) {
+  while (before > 0 || after > 0) {
+    const int64_t size = x.size(dim);
+    const bool mirror = size > 1;
+    const int64_t b = mirror ? std::min(before, size - 1) : before;
+    const int64_t a = mirror ? std::min(after, size - 1) : after;
+    std::vector<int64_t> pad = dim == 3 ? std::vector<int64_t>{b, a, 0, 0} : std::vector<int64_t>{0, 0, b, a};
+    F::PadFuncOptions options(pad);
+    if (mirror) {
+      options.mode(torch::kReflect);
+    } else {
+      options.mode(torch::kReplicate);
+    }
+    x = F::pad(x, options);
+    before -= b;
+    after -= a;
+  }
+  return x;
+}
+
+// The weight of each position of a tile window along one axis: 1 on the tile's core, a
+// linear ramp over the blend band shared with a neighbour (the two ramps add up to 1), 0
+// on the halo that only feeds the receptive field of the kept pixels.
+torch::Tensor axis_weights(int64_t window_start, int64_t window_len, int64_t core_start, int64_t core_end,
+                           int64_t band, int64_t total) {
+  auto w = torch::zeros({window_len});
+  auto acc = w.accessor<float, 1>();
+  const int64_t half = band / 2;
+  for (int64_t i = 0; i < window_len; ++i) {
+    const int64_t p = window_start + i;
+    const bool first = core_start == 0, last = core_end == total;
+    float v = 0;
+    if (p >= core_start + (first ? 0 : half) && p < core_end - (last ? 0 : half)) {
+      v = 1;
+    } else if (!first && p >= core_start - half && p < core_start + half) {
+      v = static_cast<float>(p - (core_start - half) + 0.5) / static_cast<float>(band);
+    } else if (!last && p >= core_end - half && p < core_end + half) {
+      v = static_cast<float>(core_end + half - p - 0.5) / static_cast<float>(band);
+    }
+    acc[i] = v;
+  }
+  return w;
+}
+
+struct Span {
+  int64_t core_start, core_end, window_start, window_end;
+};
+
+// Tiles along one axis of a padded size `total` (a multiple of 4).
+std::vector<Span> spans(int64_t total, int64_t tile, int64_t halo, int64_t band) {
+  std::vector<Span> out;
+  for (int64_t start = 0; start < total; start += tile) {
+    Span s;
+    s.core_start = start;
+    s.core_end = std::min(total, start + tile);
+    s.window_start = std::max<int64_t>(0, s.core_start - band / 2 - halo);
+    s.window_end = std::min(total, s.core_end + band / 2 + halo);
+    // f_W keeps sizes only on multiples of 4 (two stride-2 convolutions, two x2
+    // upsamplings); starts are multiples of 4 already, so the stride grids line up with the
+    // whole image's.
+    s.window_end = std::min(total, s.window_start + round_up(s.window_end - s.window_start, 4));
+    out.push_back(s);
+  }
+  // A last core thinner than the band would leave no room for the cross-fade: merge it.
+  if (out.size() > 1 && out.back().core_end - out.back().core_start < band) {
+    const Span last = out.back();
+    out.pop_back();
+    out.back().core_end = last.core_end;
+    out.back().window_end = last.window_end;
+  }
+  return out;
+}
+
+// k x k crops of side tile / k (multiples of 4) at evenly spaced places, side by side.
+torch::Tensor statistics_mosaic(const torch::Tensor& photo, int64_t tile) {
+  const int64_t h = photo.size(2), w = photo.size(3), k = 4;
+  const int64_t ch = std::min(h, tile / k / 4 * 4), cw = std::min(w, tile / k / 4 * 4);
+  std::vector<torch::Tensor> rows;
+  for (int64_t i = 0; i < k; ++i) {
+    std::vector<torch::Tensor> row;
+    const int64_t y = (h - ch) * i / (k - 1);
+    for (int64_t j = 0; j < k; ++j) {
+      const int64_t x = (w - cw) * j / (k - 1);
+      row.push_back(photo.narrow(2, y, ch).narrow(3, x, cw));
+    }
+    rows.push_back(torch::cat(row, 3));
+  }
+  return torch::cat(rows, 2);
+}
+
+}  // namespace
+
+torch::Tensor pad_to_fit(const torch::Tensor& x, int64_t min_side, int64_t multiple, int64_t* top, int64_t* left) {
+  const int64_t h = x.size(2), w = x.size(3);
+  const int64_t th = round_up(std::max(h, min_side), multiple), tw = round_up(std::max(w, min_side), multiple);
+  const int64_t ph = th - h, pw = tw - w;
+  *top = ph / 2;
+  *left = pw / 2;
+  return pad_dim(pad_dim(x, 2, *top, ph - *top), 3, *left, pw - *left);
+}
+
+torch::Tensor transfer_luminance(const torch::Tensor& stylized, const torch::Tensor& photo) {
+  // BT.601 full-range YCbCr is linear and every RGB channel carries Y with weight 1, so
+  // "Y of the stylized image, Cb and Cr of the photo" is the photo plus the luminance
+  // difference on all three channels.
+  auto luma = [](const torch::Tensor& rgb) {
+    return 0.299 * rgb.select(1, 0) + 0.587 * rgb.select(1, 1) + 0.114 * rgb.select(1, 2);
+  };
+  return photo + (luma(stylized) - luma(photo)).unsqueeze(1);
+}
+
+torch::Tensor stylize_whole(models::TransformNetImpl& net, const torch::Tensor& photo, models::NormStatsMode mode,
+                            models::InstanceNormStats& stats) {
+  int64_t top = 0, left = 0;
+  const torch::Tensor x = pad_to_fit(photo, kMinSide, 4, &top, &left);
+  return net.forward(x, mode, stats).narrow(2, top, photo.size(2)).narrow(3, left, photo.size(3));
+}
+
+torch::Tensor stylize_tiled(models::TransformNetImpl& net, const torch::Tensor& photo, int64_t tile,
+                            const models::InstanceNormStats& stats, StylizeReport* report) {
+  DPST_CHECK(tile >= 64 && tile % 4 == 0, ConfigError, "--tile " << tile << ": give a multiple of 4, at least 64");
+  int64_t top = 0, left = 0;
+  const torch::Tensor x = pad_to_fit(photo, kMinSide, 4, &top, &left);
+  const int64_t h = x.size(2), w = x.size(3);
+  const int64_t halo = round_up(net.receptive_radius(), 4), band = 32;
+  const auto rows = spans(h, tile, halo, band), cols = spans(w, tile, halo, band);
+  torch::Tensor out = torch::zeros({x.size(0), 3, h, w}, x.options());
+  torch::Tensor weight_sum = torch::zeros({1, 1, h, w}, x.options());
+  models::InstanceNormStats fixed = stats;
+  for (const auto& r : rows) {
+    const auto wy = axis_weights(r.window_start, r.window_end - r.window_start, r.core_start, r.core_end, band, h)
+                        .to(x.device());
+    for (const auto& c : cols) {
+      const auto wx = axis_weights(c.window_start, c.window_end - c.window_start, c.core_start, c.core_end, band, w)
+                          .to(x.device());
+      const torch::Tensor window =
+          x.narrow(2, r.window_start, r.window_end - r.window_start).narrow(3, c.window_start, c.window_end - c.window_start);
+      const torch::Tensor y = net.forward(window, models::NormStatsMode::kApply, fixed);
+      const torch::Tensor wt = (wy.view({-1, 1}) * wx.view({1, -1})).view({1, 1, wy.size(0), wx.size(0)});
+      out.narrow(2, r.window_start, wy.size(0)).narrow(3, c.window_start, wx.size(0)).add_(y * wt);
+      weight_sum.narrow(2, r.window_start, wy.size(0)).narrow(3, c.window_start, wx.size(0)).add_(wt);
+    }
+  }
+  if (report) {
+    report->tiles = static_cast<int64_t>(rows.size() * cols.size());
+    report->tile_side = tile;
+  }
+  return (out / weight_sum).narrow(2, top, photo.size(2)).narrow(3, left, photo.size(3));
+}
+
+torch::Tensor stylize(models::TransformNetImpl& net, const torch::Tensor& photo, const StylizeOptions& options,
+                      StylizeReport* report) {
+  DPST_CHECK(photo.dim() == 4 && photo.size(0) == 1 && photo.size(1) == 3 && photo.size(2) >= 1 && photo.size(3) >= 1,
+             InputError, "stylize expects one (1, 3, H, W) RGB photo, got shape " << photo.sizes());
+  DPST_CHECK(options.strength >= 0 && options.strength <= 1, ConfigError,
+             "--strength " << options.strength << " is outside 0..1");
+  const int64_t h = photo.size(2), w = photo.size(3);
+  int64_t tile = options.tile;
+  if (tile == 0) tile = h * w > options.auto_tile_pixels ? 1024 : -1;
+  const bool tiled = tile > 0 && (h > tile || w > tile);
+  if (report) *report = StylizeReport{};
+  models::InstanceNormStats stats;
+  torch::Tensor y;
+  if (!tiled) {
+    y = stylize_whole(net, photo, models::NormStatsMode::kOwn, stats);
+  } else {
+    // Statistics from a mosaic of full-resolution crops spread evenly over the photo, one
+    // tile in size: features keep their scale (a scaled-down photo would change them), and
+    // what bounds the memory is one tile, however large the photo.
+    stylize_whole(net, statistics_mosaic(photo, tile), models::NormStatsMode::kRecord, stats);
+    y = stylize_tiled(net, photo, tile, stats, report);
+  }
+  y = y.clamp(0, 1);
+  if (options.preserve_color) y = transfer_luminance(y, photo).clamp(0, 1);
+  if (options.strength < 1.0) y = options.strength * y + (1.0 - options.strength) * photo;
+  return y;
+}
+
+}  // namespace dpst::eval

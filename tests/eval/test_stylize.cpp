@@ -1,0 +1,154 @@
+// eval/stylize.h: any input size, tiling that reproduces the whole-photo pass, colour
+// preservation and strength, on a narrow f_W with deterministic weights.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <iostream>
+
+#include "common/errors.h"
+#include "eval/stylize.h"
+#include "models/det_init.h"
+#include "models/transform_net.h"
+
+namespace dpst::eval {
+namespace {
+
+models::TransformNet narrow_net(int64_t blocks = 2) {
+  models::TransformNet net(models::TransformNetOptions{8, blocks});
+  models::det_init(*net, 7);
+  net->eval();
+  return net;
+}
+
+// A smooth, photo-like RGB image in [0, 1] with structure at several scales.
+torch::Tensor test_photo(int64_t h, int64_t w) {
+  const auto y = torch::linspace(0, 1, h).view({1, 1, h, 1}), x = torch::linspace(0, 1, w).view({1, 1, 1, w});
+  auto r = 0.5 + 0.4 * torch::sin(9.0 * x + 4.0 * y);
+  auto g = 0.5 + 0.3 * torch::cos(23.0 * y * x + 2.0 * x);
+  auto b = 0.5 + 0.45 * torch::sin(31.0 * (x - y));
+  return torch::cat({r.expand({1, 1, h, w}), g.expand({1, 1, h, w}), b.expand({1, 1, h, w})}, 1).contiguous();
+}
+
+double max_abs(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
+
+TEST(Stylize, EverySizeFromOnePixelUpKeepsItsSize) {
+  auto net = narrow_net();
+  torch::NoGradGuard no_grad;
+  for (auto [h, w] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {3, 5}, {9, 17}, {2, 40}, {16, 16}, {37, 50}}) {
+    const auto y = stylize(*net, test_photo(h, w), StylizeOptions{});
+    EXPECT_EQ(y.sizes(), (std::vector<int64_t>{1, 3, h, w})) << h << "x" << w;
+    EXPECT_GE(y.min().item<double>(), 0.0);
+    EXPECT_LE(y.max().item<double>(), 1.0);
+  }
+}
+
+TEST(Stylize, PadToFitMirrorsAsFarAsItCanThenRepeats) {
+  int64_t top = -1, left = -1;
+  const auto one = torch::full({1, 3, 1, 1}, 0.25);
+  const auto padded = pad_to_fit(one, 16, 4, &top, &left);
+  EXPECT_EQ(padded.sizes(), (std::vector<int64_t>{1, 3, 16, 16}));
+  EXPECT_EQ(top, 7);
+  EXPECT_EQ(left, 7);
+  EXPECT_TRUE(torch::allclose(padded, torch::full({1, 3, 16, 16}, 0.25)));
+  // A 3-pixel row [a b c] padded by 2 on the left mirrors: [c b | a b c ...].
+  const auto row = torch::tensor({1.0f, 2.0f, 3.0f}).view({1, 1, 1, 3});
+  const auto p = pad_to_fit(row, 8, 4, &top, &left);
+  EXPECT_EQ(left, 2);
+  const auto line = p[0][0][top];
+  EXPECT_FLOAT_EQ(line[0].item<float>(), 3.0f);
+  EXPECT_FLOAT_EQ(line[1].item<float>(), 2.0f);
+  EXPECT_FLOAT_EQ(line[2].item<float>(), 1.0f);
+  EXPECT_FLOAT_EQ(line[4].item<float>(), 3.0f);
+}
+
+TEST(Stylize, RecordedStatisticsReproduceThePlainForward) {
+  auto net = narrow_net();
+  torch::NoGradGuard no_grad;
+  const auto x = test_photo(64, 80);
+  models::InstanceNormStats stats;
+  const auto plain = net->forward(x);
+  const auto recorded = net->forward(x, models::NormStatsMode::kRecord, stats);
+  EXPECT_EQ(stats.mean_var.size(), 5u + 2u * 2u);
+  const auto applied = net->forward(x, models::NormStatsMode::kApply, stats);
+  EXPECT_LT(max_abs(plain, recorded), 1e-5);
+  EXPECT_LT(max_abs(plain, applied), 1e-5);
+}
+
+TEST(Stylize, TilesWithTheSameStatisticsEqualTheWholePhoto) {
+  auto net = narrow_net();
+  torch::NoGradGuard no_grad;
+  const auto photo = test_photo(250, 333);  // not multiples of 4, several tiles each way
+  models::InstanceNormStats stats;
+  stylize_whole(*net, photo, models::NormStatsMode::kRecord, stats);
+  const auto whole = stylize_whole(*net, photo, models::NormStatsMode::kApply, stats);
+  StylizeReport report;
+  const auto tiled = stylize_tiled(*net, photo, 64, stats, &report);
+  EXPECT_GT(report.tiles, 9);
+  ASSERT_EQ(tiled.sizes(), whole.sizes());
+  const double diff = max_abs(tiled, whole);
+  std::cout << "tiled (" << report.tiles << " tiles of 64) vs whole photo, same statistics: max |diff| " << diff << "\n";
+  EXPECT_LT(diff, 1e-4);
+}
+
+TEST(Stylize, AutomaticTilingStaysCloseToTheUntiledOutput) {
+  auto net = narrow_net();
+  torch::NoGradGuard no_grad;
+  const auto photo = test_photo(300, 420);
+  StylizeOptions untiled;
+  untiled.tile = -1;
+  StylizeOptions tiled;
+  tiled.tile = 128;
+  StylizeReport report;
+  const auto a = stylize(*net, photo, untiled), b = stylize(*net, photo, tiled, &report);
+  EXPECT_GT(report.tiles, 1);
+  const double mean = (a - b).abs().mean().item<double>(), worst = max_abs(a, b);
+  std::cout << "tiled (" << report.tiles << " tiles of 128, statistics from the photo scaled to 128x128 pixels) vs "
+            << "untiled: mean |diff| " << mean << ", max |diff| " << worst << " ([0,1] scale)\n";
+  EXPECT_LT(mean, 0.02);
+  // Never tiles when told not to, and a photo smaller than the tile is not tiled.
+  StylizeReport none;
+  stylize(*net, test_photo(100, 100), tiled, &none);
+  EXPECT_EQ(none.tiles, 1);
+}
+
+TEST(Stylize, PreserveColorKeepsThePhotosChromaAndTheStylizedLuminance) {
+  auto net = narrow_net();
+  torch::NoGradGuard no_grad;
+  // Known chroma: a mid-grey-ish photo tinted (0.45, 0.55, 0.35) with mild structure, so no
+  // channel clips.
+  const auto photo = 0.5 + 0.1 * (test_photo(48, 64) - 0.5) + torch::tensor({-0.05f, 0.05f, -0.15f}).view({1, 3, 1, 1});
+  StylizeOptions plain_options, color_options;
+  color_options.preserve_color = true;
+  const auto stylized = stylize(*net, photo, plain_options), kept = stylize(*net, photo, color_options);
+  auto ycbcr = [](const torch::Tensor& rgb) {
+    const auto r = rgb.select(1, 0), g = rgb.select(1, 1), b = rgb.select(1, 2);
+    const auto y = 0.299 * r + 0.587 * g + 0.114 * b;
+    return std::vector<torch::Tensor>{y, 0.564 * (b - y), 0.713 * (r - y)};
+  };
+  const auto p = ycbcr(photo), s = ycbcr(stylized), k = ycbcr(kept);
+  const auto unclipped = (kept > 1e-4).all(1).logical_and((kept < 1 - 1e-4).all(1));
+  ASSERT_GT(unclipped.to(torch::kFloat).mean().item<double>(), 0.25);  // this random f_W saturates often
+  for (int c : {1, 2}) EXPECT_LT((k[c] - p[c]).abs().masked_select(unclipped).max().item<double>(), 1e-5) << c;
+  EXPECT_LT((k[0] - s[0]).abs().masked_select(unclipped).max().item<double>(), 1e-5);
+  // And it is not the plain output: the photo's chroma differs from the stylized one's.
+  EXPECT_GT((s[1] - p[1]).abs().max().item<double>(), 1e-2);
+}
+
+TEST(Stylize, StrengthZeroIsThePhotoOneIsTheStylizedImage) {
+  auto net = narrow_net();
+  torch::NoGradGuard no_grad;
+  const auto photo = test_photo(40, 52);
+  StylizeOptions full, none, half;
+  none.strength = 0.0;
+  half.strength = 0.5;
+  const auto y1 = stylize(*net, photo, full), y0 = stylize(*net, photo, none), yh = stylize(*net, photo, half);
+  EXPECT_LT(max_abs(y0, photo), 1e-6);
+  EXPECT_GT(max_abs(y1, photo), 1e-2);
+  EXPECT_LT(max_abs(yh, 0.5 * (y1 + photo)), 1e-6);
+  StylizeOptions bad;
+  bad.strength = 1.5;
+  EXPECT_THROW(stylize(*net, photo, bad), ConfigError);
+}
+
+}  // namespace
+}  // namespace dpst::eval
