@@ -27,6 +27,20 @@ with `dpst-weights check --net NET OUT.h5` before spending GPU hours.
       A port with other names: --by-order maps tensors by position (same module order
       as the table in DESIGN.md section 5), checking every shape, and prints the map.
 
+  convert_weights.py hourglass-t7 Best_model_period1.t7 depth.h5
+      Chen et al.'s own hourglass3 weights: the Torch7 files of princeton-vl/relative_depth
+      (https://vl-lab.eecs.umich.edu/data/nips2016/hourglass3.tar.gz; NYU, full NYU, DIW,
+      NYU+DIW models), saved from a GPU (cudnn.* modules, CudaTensor storages). Read with
+      torchfile; the module tree must be hourglass3.lua's, checked module by module, and
+      is mapped by structure. depth_variant=hourglass3 (relative depth).
+
+  convert_weights.py hourglass-megadepth best_generalization_net_G.pth depth.h5
+      MegaDepth's weights (zhengqili/MegaDepth; http://www.cs.cornell.edu/projects/megadepth/
+      dataset/models/best_generalization_net_G.pth): the state dict of pytorch_DIW_scratch,
+      a nested nn.Sequential translation of hourglass3.lua (keys module.3.0.0.1.0.0.weight,
+      ...), mapped by structure with strict shapes. depth_variant=megadepth: its head
+      predicts log depth; dpst's `output` tap is exp of it (loss_nets.depth_net: megadepth).
+
   convert_weights.py transform model.pth fw.h5 [--io-range 0-1|0-255]
       An f_W in pytorch/examples' TransformerNet layout (any width / residual block
       count, inferred). dpst's f_W works on RGB in [0, 1]; pytorch/examples' own models
