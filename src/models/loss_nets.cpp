@@ -26,7 +26,7 @@ bool use_random_init(const FrozenNetSpec& spec, const std::string& network) {
 }
 
 Provenance random_provenance() {
-  return {true, "random init (seed " + std::to_string(kLossNetRandomSeed) + ")"};
+  return {true, "random init (seed " + std::to_string(kLossNetRandomSeed) + ")", "", ""};
 }
 
 void check_network_attribute(const WeightFileInfo& info, const std::string& network) {
@@ -37,7 +37,7 @@ void check_network_attribute(const WeightFileInfo& info, const std::string& netw
 
 // A file written by `dpst-weights init` holds random weights: same rules as no file.
 Provenance file_provenance(const FrozenNetSpec& spec, const WeightFileInfo& info, const std::string& network) {
-  if (info.attribute("random_init") != "true") return {false, spec.weights.string()};
+  if (info.attribute("random_init") != "true") return {false, spec.weights.string(), "", ""};
   DPST_CHECK(spec.allow_random_init, InputError,
              "weight file '" << spec.weights.string() << "' (" << spec.config_key
                              << ") holds randomly initialised weights (dpst-weights init), not trained ones; "
@@ -45,7 +45,7 @@ Provenance file_provenance(const FrozenNetSpec& spec, const WeightFileInfo& info
   spdlog::warn("!!! {} loss network uses RANDOM weights from {} (loss_nets.allow_random_init: true): losses and "
                "metrics of this run are not comparable to pretrained ones. !!!",
                network, spec.weights.string());
-  return {true, spec.weights.string() + " (random init)"};
+  return {true, spec.weights.string() + " (random init)", "", ""};
 }
 
 }  // namespace
