@@ -2,6 +2,14 @@
 the table in DESIGN.md section 5 with exactly the parameter names of
 src/models/hourglass.cpp. Used by convert_weights.py (hourglass) and by the golden
 parity script tests/models/make_golden.py. Always evaluated in eval mode.
+
+Variants (loss_nets.depth_net; a converted weight file records its own as the attribute
+depth_variant). Both compute the same layers (MaxPool at L4/L3, AvgPool at L2/L1, nearest
+x2 upsampling, the same inception modules) and the same taps stem, L1..L4; they differ in
+what the head predicts:
+  hourglass3  Chen et al.'s relative depth (princeton-vl/relative_depth): output = head(L4);
+  megadepth   MegaDepth's retrained weights predict log depth: output = exp(head(L4)),
+              so that `output` is a depth map (larger = farther) in both variants.
 """
 import torch
 import torch.nn as nn
@@ -57,8 +65,13 @@ class Level(nn.Module):
 class Hourglass(nn.Module):
     TAPS = ["stem", "L1", "L2", "L3", "L4", "output"]
 
-    def __init__(self):
+    VARIANTS = ("hourglass3", "megadepth")
+
+    def __init__(self, variant="hourglass3"):
         super().__init__()
+        if variant not in self.VARIANTS:
+            raise ValueError("unknown hourglass variant '%s' (known: %s)" % (variant, ", ".join(self.VARIANTS)))
+        self.variant = variant
         self.stem = ConvBn(3, 128, 7, True)
         self.L4 = Level([inc357(128, 32, 32, 32), inc357(128, 32, 32, 32)],
                         [inc357(128, 32, 64, 32), inc(128, 16, [(3, 32, 16), (7, 32, 16), (11, 32, 16)])],
@@ -91,7 +104,8 @@ class Hourglass(nn.Module):
         taps = {}
         s = self.stem(x)
         taps["stem"] = s
-        taps["output"] = self.head(self._level(4, s, taps))
+        head = self.head(self._level(4, s, taps))
+        taps["output"] = torch.exp(head) if self.variant == "megadepth" else head
         return taps
 
     def forward(self, x):
@@ -100,3 +114,25 @@ class Hourglass(nn.Module):
 
 def parameter_count(module):
     return sum(p.numel() for p in module.parameters())
+
+
+def inception_spec(module):
+    """(in, a, [(k, r, o), ...]) of an Inception: what convert_weights.py expects to find."""
+    branches = []
+    for i in range(1, module.n + 1):
+        reduce, conv = getattr(module, "b%d_reduce" % i).conv, getattr(module, "b%d" % i).conv
+        branches.append((conv.kernel_size[0], reduce.out_channels, conv.out_channels))
+    return module.b0.conv.in_channels, module.b0.conv.out_channels, branches
+
+
+def level_specs():
+    """{k: {"pool": "max"|"avg", "pre"/"post"/"skip": [inception_spec, ...]}} for k = 1..4,
+    with the dpst names of each inception ("L4.pre.0", ...)."""
+    net = Hourglass()
+    specs = {}
+    for k in (4, 3, 2, 1):
+        lv = getattr(net, "L%d" % k)
+        specs[k] = {"pool": "max" if k >= 3 else "avg"}
+        for part in ("pre", "post", "skip"):
+            specs[k][part] = [("L%d.%s.%d" % (k, part, i), inception_spec(m)) for i, m in enumerate(getattr(lv, part))]
+    return specs

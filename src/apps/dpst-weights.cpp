@@ -43,6 +43,10 @@ int check(const std::string& net, const fs::path& file) {
             << models::named_state(*module).size() << " tensors, " << models::parameter_count(*module)
             << " parameters";
   if (!info.attribute("preprocessing").empty()) std::cout << ", preprocessing " << info.attribute("preprocessing");
+  if (net == "hourglass") {
+    std::cout << ", depth network " << models::to_string(std::dynamic_pointer_cast<models::HourglassImpl>(module)->variant());
+  }
+  if (!info.attribute("source").empty()) std::cout << ", from " << info.attribute("source");
   if (info.attribute("random_init") == "true") std::cout << ", RANDOM INIT";
   std::cout << ")\n";
   return kExitOk;
@@ -62,11 +66,13 @@ int features(const std::string& net, const fs::path& weights, const fs::path& im
   }
   std::vector<std::pair<std::string, torch::Tensor>> tensors{{"input", x}};
   for (const auto& [name, t] : taps) tensors.emplace_back(name, t);
-  models::write_tensors(out, tensors,
-                        {{"network", net}, {"weights", weights.string()}, {"image", image.string()},
+  std::map<std::string, std::string> attributes = {{"network", net}, {"weights", weights.string()}, {"image", image.string()},
                          {"size", std::to_string(size)},
                          {"input", "RGB in [0, 1], resized with OpenCV INTER_AREA; taps include the "
-                                   "network's own preprocessing"}});
+                                   "network's own preprocessing"}};
+  if (net == "hourglass")
+    attributes["depth_variant"] = models::to_string(std::dynamic_pointer_cast<models::HourglassImpl>(module)->variant());
+  models::write_tensors(out, tensors, attributes);
   std::cout << "wrote " << out.string() << ":";
   for (const auto& [name, t] : tensors) std::cout << " " << name << t.sizes();
   std::cout << "\n";

@@ -86,7 +86,13 @@ Registry::Registry() {
   Declare(k, "loss_nets.vgg16_weights", T::Path, "\"\"").must_exist().not_sweepable()
       .help("HDF5 weight file of the VGG16 loss network (dataprep/convert_weights.py vgg16).");
   Declare(k, "loss_nets.depth_weights", T::Path, "\"\"").must_exist().not_sweepable()
-      .help("HDF5 weight file of the hourglass depth network (dataprep/convert_weights.py hourglass).");
+      .help("HDF5 weight file of the hourglass depth network (dataprep/convert_weights.py hourglass-t7, "
+            "hourglass-megadepth or hourglass).");
+  Declare(k, "loss_nets.depth_net", T::Choice, "hourglass3").one_of({"hourglass3", "megadepth"}).not_sweepable()
+      .help("Which published depth network loss_nets.depth_weights holds: hourglass3 (Chen et al.'s "
+            "Torch7 weights, relative depth; convert_weights.py hourglass-t7) or megadepth (MegaDepth's "
+            "best_generalization_net_G.pth, log depth, made a depth map with exp; convert_weights.py "
+            "hourglass-megadepth). Must match the file's depth_variant attribute.");
   Declare(k, "loss_nets.allow_random_init", T::Bool, "false").not_sweepable()
       .help("Let a loss network without a weight file start from random weights. Flagged in "
             "logs and in every results table; only for smoke tests and demos.");

@@ -166,6 +166,7 @@ TrialEval evaluate_model(const fs::path& model, const config::Config& config, co
   EvalResources& res = shared ? *shared : local;
   const std::string key = config.get_string("loss_nets.vgg16_weights") + "|" +
                           config.get_string("loss_nets.depth_weights") + "|" +
+                          config.get_string("loss_nets.depth_net") + "|" +
                           (config.get_bool("loss_nets.allow_random_init") ? "random-ok" : "pretrained-only") + "|" +
                           r.dataset.string() + "|" + r.split + "|" + options.device.str();
   if (res.key != key || !res.val) {
@@ -176,7 +177,7 @@ TrialEval evaluate_model(const fs::path& model, const config::Config& config, co
     res.key = key;
   }
   r.loss_nets = loss_nets_label(res.nets);
-  r.weights = "vgg16: " + res.nets.vgg.provenance.source + "; hourglass: " + res.nets.depth.provenance.source;
+  r.weights = "vgg16: " + res.nets.vgg.provenance.describe() + "; depth network " + res.nets.depth.provenance.describe();
 
   models::TransformNet net = models::load_transform_net(model);
   net->to(options.device);

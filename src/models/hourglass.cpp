@@ -95,7 +95,15 @@ bool all_in(const TapNames& wanted, const Taps& taps) {
 
 }  // namespace
 
-HourglassImpl::HourglassImpl() {
+std::string to_string(DepthVariant v) { return v == DepthVariant::MegaDepth ? "megadepth" : "hourglass3"; }
+
+DepthVariant parse_depth_variant(const std::string& name, const std::string& what) {
+  if (name == "hourglass3") return DepthVariant::Hourglass3;
+  if (name == "megadepth") return DepthVariant::MegaDepth;
+  DPST_THROW(ConfigError, what << ": unknown depth network variant '" << name << "' (known: hourglass3, megadepth)");
+}
+
+HourglassImpl::HourglassImpl(DepthVariant variant) : variant_(variant) {
   stem_ = register_module("stem", ConvBn(3, 128, 7, /*affine=*/true));
   // Registration order stem, L4, L3, L2, L1, head (the order of the state dict).
   Level& l4 = levels_[4];
@@ -165,7 +173,8 @@ Taps HourglassImpl::forward_taps(const torch::Tensor& x, const TapNames& wanted)
   if (all_in(wanted, taps)) return taps;
   torch::Tensor l4 = level(4, s, wanted, taps);
   if (!l4.defined()) return taps;
-  taps["output"] = counted_conv(head_, l4);
+  torch::Tensor head = counted_conv(head_, l4);
+  taps["output"] = variant_ == DepthVariant::MegaDepth ? torch::exp(head) : head;
   return taps;
 }
 

@@ -20,9 +20,18 @@
 //
 // Input: RGB in [0, 1], no mean subtraction; H and W multiples of 16.
 // Taps: stem, L1, L2, L3, L4 (each level's output), output (the depth map).
+//
+// Variants (loss_nets.depth_net; weight files record theirs as depth_variant). The
+// published weights of this network come as Chen et al.'s Torch7 hourglass3 (relative
+// depth) and as MegaDepth's PyTorch translation of the same Lua tree, retrained to predict
+// log depth. Both have exactly these layers, pools (max at L4/L3, avg at L2/L1) and taps;
+// only the head's meaning differs, so `output` is made a depth map in both:
+//   hourglass3  output = head(L4)        (relative depth, larger = farther)
+//   megadepth   output = exp(head(L4))   (MegaDepth's head is log depth)
 #pragma once
 
 #include <array>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -31,6 +40,11 @@
 #include "models/taps.h"
 
 namespace dpst::models {
+
+enum class DepthVariant { Hourglass3, MegaDepth };
+std::string to_string(DepthVariant v);  // "hourglass3" | "megadepth"
+// ConfigError naming `what` (a config key or a file attribute) for other names.
+DepthVariant parse_depth_variant(const std::string& name, const std::string& what);
 
 // (kernel, reduce channels, output channels) of an inception branch.
 using InceptionBranch = std::array<int64_t, 3>;
@@ -63,7 +77,8 @@ TORCH_MODULE(Inception);
 
 class HourglassImpl : public torch::nn::Module {
  public:
-  HourglassImpl();
+  explicit HourglassImpl(DepthVariant variant = DepthVariant::Hourglass3);
+  DepthVariant variant() const { return variant_; }
   static const TapNames& tap_names();  // stem, L1, L2, L3, L4, output
 
   torch::Tensor forward(const torch::Tensor& x);  // the depth map (B, 1, H, W)
@@ -82,6 +97,7 @@ class HourglassImpl : public torch::nn::Module {
   ConvBn stem_{nullptr};
   std::array<Level, 5> levels_;  // index 1..4
   torch::nn::Conv2d head_{nullptr};
+  DepthVariant variant_;
 };
 TORCH_MODULE(Hourglass);
 

@@ -26,7 +26,7 @@ bool use_random_init(const FrozenNetSpec& spec, const std::string& network) {
 }
 
 Provenance random_provenance() {
-  return {true, "random init (seed " + std::to_string(kLossNetRandomSeed) + ")"};
+  return {true, "random init (seed " + std::to_string(kLossNetRandomSeed) + ")", "", ""};
 }
 
 void check_network_attribute(const WeightFileInfo& info, const std::string& network) {
@@ -37,7 +37,7 @@ void check_network_attribute(const WeightFileInfo& info, const std::string& netw
 
 // A file written by `dpst-weights init` holds random weights: same rules as no file.
 Provenance file_provenance(const FrozenNetSpec& spec, const WeightFileInfo& info, const std::string& network) {
-  if (info.attribute("random_init") != "true") return {false, spec.weights.string()};
+  if (info.attribute("random_init") != "true") return {false, spec.weights.string(), "", ""};
   DPST_CHECK(spec.allow_random_init, InputError,
              "weight file '" << spec.weights.string() << "' (" << spec.config_key
                              << ") holds randomly initialised weights (dpst-weights init), not trained ones; "
@@ -45,10 +45,16 @@ Provenance file_provenance(const FrozenNetSpec& spec, const WeightFileInfo& info
   spdlog::warn("!!! {} loss network uses RANDOM weights from {} (loss_nets.allow_random_init: true): losses and "
                "metrics of this run are not comparable to pretrained ones. !!!",
                network, spec.weights.string());
-  return {true, spec.weights.string() + " (random init)"};
+  return {true, spec.weights.string() + " (random init)", "", ""};
 }
 
 }  // namespace
+
+std::string Provenance::describe() const {
+  std::string s = variant.empty() ? source : variant + ": " + source;  // source says "random init" itself
+  if (!file_source.empty()) s += " (from " + file_source + ")";
+  return s;
+}
 
 LoadedVgg16 load_vgg16(const FrozenNetSpec& spec) {
   LoadedVgg16 out{Vgg16(), {}};
@@ -60,6 +66,7 @@ LoadedVgg16 load_vgg16(const FrozenNetSpec& spec) {
     check_network_attribute(info, "vgg16");
     out.net->set_preprocessing(parse_vgg_preprocessing(info.attribute("preprocessing", "imagenet")));
     out.provenance = file_provenance(spec, info, "VGG16");
+    out.provenance.file_source = info.attribute("source");
     spdlog::info("VGG16 loss network: {} (preprocessing {})", spec.weights.string(),
                  to_string(out.net->preprocessing()));
   }
@@ -67,17 +74,32 @@ LoadedVgg16 load_vgg16(const FrozenNetSpec& spec) {
   return out;
 }
 
-LoadedHourglass load_hourglass(const FrozenNetSpec& spec) {
-  LoadedHourglass out{Hourglass(), {}};
+LoadedHourglass load_hourglass(const FrozenNetSpec& spec, std::optional<DepthVariant> expected) {
+  LoadedHourglass out;
   if (use_random_init(spec, "hourglass depth")) {
+    out.net = Hourglass(expected.value_or(DepthVariant::Hourglass3));
     det_init(*out.net, kLossNetRandomSeed);
     out.provenance = random_provenance();
   } else {
-    const WeightFileInfo info = load_weights(*out.net, spec.weights, "hourglass");
+    const WeightFileInfo info = read_weight_file_info(spec.weights);
     check_network_attribute(info, "hourglass");
+    const DepthVariant variant = parse_depth_variant(info.attribute("depth_variant", "hourglass3"),
+                                                     "weight file '" + spec.weights.string() + "' attribute depth_variant");
+    DPST_CHECK(!expected || *expected == variant, ConfigError,
+               "loss_nets.depth_net is " << to_string(*expected) << " but the depth weight file '" << spec.weights.string()
+                                         << "' (" << spec.config_key << ") holds the " << to_string(variant)
+                                         << " variant (its depth_variant attribute; "
+                                         << (variant == DepthVariant::MegaDepth ? "MegaDepth's head predicts log depth"
+                                                                                : "hourglass3's head predicts relative depth")
+                                         << "): set loss_nets.depth_net: " << to_string(variant)
+                                         << ", or convert the weights of the variant you meant");
+    out.net = Hourglass(variant);
+    load_weights(*out.net, spec.weights, "hourglass");
     out.provenance = file_provenance(spec, info, "hourglass depth");
-    spdlog::info("hourglass depth network: {}", spec.weights.string());
+    out.provenance.file_source = info.attribute("source");
+    spdlog::info("hourglass depth network ({}): {}", to_string(variant), spec.weights.string());
   }
+  out.provenance.variant = to_string(out.net->variant());
   freeze(*out.net);
   return out;
 }
@@ -87,7 +109,8 @@ LossNets load_loss_nets(const config::Config& config, bool need_depth) {
   LossNets nets;
   nets.vgg = load_vgg16({config.get_path("loss_nets.vgg16_weights"), allow, "loss_nets.vgg16_weights"});
   if (need_depth)
-    nets.depth = load_hourglass({config.get_path("loss_nets.depth_weights"), allow, "loss_nets.depth_weights"});
+    nets.depth = load_hourglass({config.get_path("loss_nets.depth_weights"), allow, "loss_nets.depth_weights"},
+                                parse_depth_variant(config.get_string("loss_nets.depth_net"), "loss_nets.depth_net"));
   return nets;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "config/config.h"
@@ -26,7 +27,11 @@ struct FrozenNetSpec {
 // Whether a loss network started from a weight file or from a random init.
 struct Provenance {
   bool random_init = false;
-  std::string source;  // the weight file's path, or "random init (seed 0)"
+  std::string source;       // the weight file's path, or "random init (seed 0)"
+  std::string file_source;  // the file's own `source` attribute (what it was converted from), if any
+  std::string variant;      // the depth network's variant (hourglass3 | megadepth); empty for VGG16
+  // "megadepth: depth.h5 (from hourglass-megadepth net_G.pth)": what results tables print.
+  std::string describe() const;
 };
 
 struct LoadedVgg16 {
@@ -42,7 +47,11 @@ struct LoadedHourglass {
 // unless allow_random_init, in which case a loud warning is logged and the net is filled
 // by det_init(kLossNetRandomSeed). VGG16 takes its preprocessing from the file.
 LoadedVgg16 load_vgg16(const FrozenNetSpec& spec);
-LoadedHourglass load_hourglass(const FrozenNetSpec& spec);
+// The hourglass's variant is the file's depth_variant attribute (files without one are
+// hourglass3: the layout every dpst converter wrote before MegaDepth). With `expected`
+// (loss_nets.depth_net), a file of the other variant is a ConfigError naming both; a
+// random init takes `expected`.
+LoadedHourglass load_hourglass(const FrozenNetSpec& spec, std::optional<DepthVariant> expected = std::nullopt);
 
 // Both loss networks as the config asks (the depth net only when need_depth).
 struct LossNets {

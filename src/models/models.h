@@ -2,9 +2,11 @@
 //  - transform_net.h  f_W (Johnson et al. 2016, pytorch/examples TransformerNet layout);
 //                     RGB in [0, 1] in and out — the project's image convention;
 //  - vgg16.h          VGG16 loss network, taps relu1_2..relu4_3, its own preprocessing;
-//  - hourglass.h      Chen et al. 2016 hourglass depth network, taps stem, L1..L4, output;
+//  - hourglass.h      Chen et al. 2016 hourglass depth network, taps stem, L1..L4, output,
+//                     in its two published variants (hourglass3 .t7, MegaDepth);
 //  - weights_io.h     HDF5 weight files by torchvision-style names, strict loading;
-//  - loss_nets.h      loss networks from config (refusing random init unless allowed),
+//  - loss_nets.h      loss networks from config (refusing random init unless allowed, and
+//                     a depth file of another variant than loss_nets.depth_net),
 //                     f_W export/import;
 //  - det_init.h       deterministic weights shared with Python (random init, parity tests);
 //  - macs.h           MAC counting of convolutions; taps.h: tap maps, freeze, counts.

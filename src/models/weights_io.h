@@ -6,6 +6,7 @@
 //   preprocessing  imagenet | caffe_bgr (vgg16), rgb_0_1 (hourglass, transform)
 //   source         where the values came from (converted file, trainer, init)
 //   width, residual_blocks (transform)
+//   depth_variant  hourglass3 | megadepth (hourglass; absent = hourglass3), see hourglass.h
 // dataprep/convert_weights.py writes the same layout.
 //
 // Loading is strict: one InputError names the file and lists every missing, unexpected,

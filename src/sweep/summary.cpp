@@ -13,6 +13,8 @@
 #include <set>
 #include <sstream>
 
+#include "common/errors.h"
+#include "models/weights_io.h"
 #include "sweep/summary_csv.h"
 #include "sweep/sweep.h"
 #include "sweep/trial_id.h"
@@ -78,10 +80,13 @@ std::string loss_nets_text(const config::Config& c) {
   std::vector<std::string> random;
   if (c.get_path("loss_nets.vgg16_weights").empty()) random.push_back("vgg16");
   if (c.get_path("loss_nets.depth_weights").empty() && c.get_float("loss.depth_weight") > 0) random.push_back("depth");
-  if (random.empty()) return "pretrained";
+  // The depth network's variant when this trial uses it (loading checked it against the file).
+  const std::string depth =
+      c.get_float("loss.depth_weight") > 0 ? "; depth network " + c.get_string("loss_nets.depth_net") : std::string();
+  if (random.empty()) return "pretrained" + depth;
   std::string s = "RANDOM INIT:";
   for (size_t i = 0; i < random.size(); ++i) s += (i ? ", " : " ") + random[i];
-  return s;
+  return s + depth;
 }
 
 using Row = std::map<std::string, std::string>;
@@ -254,9 +259,19 @@ std::string summary_header(const config::Config& base, const std::string& comman
   const auto vgg = base.get_path("loss_nets.vgg16_weights");
   const auto depth = base.get_path("loss_nets.depth_weights");
   const bool random = vgg.empty() || (depth_used && depth.empty());
-  os << "- loss networks: vgg16 " << (vgg.empty() ? "**RANDOM INIT**" : vgg.string()) << "; depth "
-     << (!depth.empty() ? depth.string() : depth_used ? "**RANDOM INIT**" : "not used (loss.depth_weight is 0)")
-     << "\n";
+  os << "- loss networks: vgg16 " << (vgg.empty() ? "**RANDOM INIT**" : vgg.string()) << "; depth ";
+  if (depth_used) os << base.get_string("loss_nets.depth_net") << " (loss_nets.depth_net) ";
+  os << (!depth.empty() ? depth.string() : depth_used ? "**RANDOM INIT**" : "not used (loss.depth_weight is 0)");
+  if (depth_used && !depth.empty()) {
+    // What the file was converted from, as its converter recorded it.
+    try {
+      const std::string from = models::read_weight_file_info(depth).attribute("source");
+      if (!from.empty()) os << " (from " << from << ")";
+    } catch (const InputError&) {
+      // An unreadable file fails the trial itself, with its own message; the header stays.
+    }
+  }
+  os << "\n";
   if (random) {
     os << "- **RANDOM INIT loss networks: these losses are not comparable with pretrained ones "
           "(see the loss_nets column).**\n";

@@ -244,7 +244,8 @@ class PackTrainer {
   }
 
   static std::string provenance_text(const models::Provenance& p) {
-    return p.random_init ? std::string("RANDOM INIT (loss_nets.allow_random_init)") : p.source;
+    if (p.random_init) return (p.variant.empty() ? "" : p.variant + ": ") + std::string("RANDOM INIT (loss_nets.allow_random_init)");
+    return p.describe();
   }
 
   void print_settings() {
@@ -267,6 +268,8 @@ class PackTrainer {
         {"dataset", base_.get_path("data.path").string() + " [" + base_.get_string("data.train_split") + "], " +
                         std::to_string(loader_->dataset().size()) + " images"},
         {"VGG16 weights", provenance(nets_.vgg.provenance)},
+        {"depth network", nets_.depth.net ? nets_.depth.provenance.variant + " (loss_nets.depth_net)"
+                                          : std::string("not used (lambda3 = 0)")},
         {"depth weights", nets_.depth.net ? provenance(nets_.depth.provenance) : std::string("not used (lambda3 = 0)")},
         {"random-init loss nets", nets_.random_init() ? "YES: results are not comparable to pretrained ones" : "no"},
     };

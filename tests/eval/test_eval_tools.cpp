@@ -302,7 +302,7 @@ TEST_F(EvalToolsTest, ExportedOnnxAndTorchScriptMatchDpstStylize) {
   net->eval();
   for (const std::string ext : {".onnx", ".pt"}) {
     const fs::path out = tmp_ / ("m" + ext), check = tmp_ / ("check" + ext + ".h5");
-    const auto r = run(std::string(DPST_TEST_PYTHON) + " " + script + " " + (tmp_ / "m.h5").string() + " " +
+    const auto r = run(std::string(DPST_PYTHON) + " " + script + " " + (tmp_ / "m.h5").string() + " " +
                        out.string() + " --check-image " + photo + " --check-output " + check.string());
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_THAT(r.out, HasSubstr("max |export - eager|"));
@@ -316,12 +316,12 @@ TEST_F(EvalToolsTest, ExportedOnnxAndTorchScriptMatchDpstStylize) {
   }
   // Errors: not a model, a wrong extension; nothing is written.
   write_file(tmp_ / "not.h5", "nope");
-  auto r = run(std::string(DPST_TEST_PYTHON) + " " + script + " " + (tmp_ / "not.h5").string() + " " +
+  auto r = run(std::string(DPST_PYTHON) + " " + script + " " + (tmp_ / "not.h5").string() + " " +
                (tmp_ / "x.onnx").string());
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_THAT(r.err, HasSubstr("not.h5: not a readable dpst weight file"));
   EXPECT_FALSE(fs::exists(tmp_ / "x.onnx"));
-  r = run(std::string(DPST_TEST_PYTHON) + " " + script + " " + (tmp_ / "m.h5").string() + " " +
+  r = run(std::string(DPST_PYTHON) + " " + script + " " + (tmp_ / "m.h5").string() + " " +
           (tmp_ / "x.tflite").string());
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("must end in .onnx (ONNX) or .pt (TorchScript)"));

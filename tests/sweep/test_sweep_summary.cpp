@@ -60,7 +60,7 @@ TEST_F(SweepSummaryTest, OneRowPerTrialSortedByIdWithEverySweptKey) {
   EXPECT_EQ(row0[9], "8");
   EXPECT_EQ(row0[10], "RANDOM INIT: vgg16") << "depth_weight 0: no depth network";
   const auto& row5 = rows[1][0] == trials[5].id ? rows[1] : rows[2];
-  EXPECT_EQ(row5[10], "RANDOM INIT: vgg16, depth");
+  EXPECT_EQ(row5[10], "RANDOM INIT: vgg16, depth; depth network hourglass3");
   EXPECT_THAT(row0[11], ::testing::MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"));
   EXPECT_TRUE(std::filesystem::exists(sweep_dir() / "summary.lock"));
 }
@@ -143,7 +143,7 @@ TEST_F(SweepSummaryTest, MarkdownSaysHowItWasMade) {
   EXPECT_THAT(header, HasSubstr("- command: `dpst-dist --config 'sweep.yaml'`\n"));
   EXPECT_THAT(header, HasSubstr("- configuration: hash " + sweep::hex8(sweep::fnv1a32(base.dump())) +
                                 " (FNV-1a of the resolved base configuration, dpst-dist --dump-config)\n"));
-  EXPECT_THAT(header, HasSubstr("- loss networks: vgg16 **RANDOM INIT**; depth **RANDOM INIT**\n"));
+  EXPECT_THAT(header, HasSubstr("- loss networks: vgg16 **RANDOM INIT**; depth hourglass3 (loss_nets.depth_net) **RANDOM INIT**\n"));
   EXPECT_THAT(header, HasSubstr("**RANDOM INIT loss networks: these losses are not comparable"));
   sweep::record_result(sweep_dir(), trials[1], finished(100, 12345.678), header);
   const std::string md = read_file(sweep_dir() / "summary.md");

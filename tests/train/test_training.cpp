@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "models/depth_sources.h"
 #include "train/checkpoint_store.h"
 #include "training_fixture.h"
 
@@ -200,6 +201,51 @@ TEST_F(TrainingTest, AutoDevicePicksTheCpuAndTheSettingsTableSaysSo) {
   const auto r = train(0, out_ / "auto", "--set train.device=auto --set train.iterations=1");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.err + r.out, ::testing::ContainsRegex("device +cpu \\(train.device auto: no CUDA device\\)"));
+}
+
+// Acceptance (issue 17): lambda3 > 0 on each published depth network's converted weights
+// (the seeded stand-ins of make_golden.py), 2 ranks, as a one-trial sweep so the run
+// writes its results table; the settings table and summary.md name the variant and file.
+class DepthWeightsTraining : public TrainingTest {
+ protected:
+  void train_on_converted(const std::string& kind, const std::string& variant, const std::string& source_name);
+};
+
+void DepthWeightsTraining::train_on_converted(const std::string& kind, const std::string& variant,
+                                              const std::string& source_name) {
+  const fs::path out = out_.path();
+  const fs::path source = out / source_name, weights = out / (variant + ".h5");
+  ASSERT_TRUE(make_depth_source(kind == "hourglass-t7" ? "t7" : "megadepth", source));
+  const auto conv = convert_depth_weights(kind, source, weights);
+  ASSERT_EQ(conv.exit_code, 0) << conv.err;
+  const std::string depth = " --set loss_nets.depth_weights=" + weights.string();
+  const std::string sweep = "--set sweep.method=grid --set \"sweep.axes={loss.depth_weight: [1.0e5]}\" --set train.iterations=2";
+  const auto r = train(2, out / "run", sweep + depth + " --set loss_nets.depth_net=" + variant);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string log = r.err + r.out;
+  EXPECT_THAT(log, ::testing::ContainsRegex("depth network +" + variant + " \\(loss_nets.depth_net\\)"));
+  EXPECT_THAT(log, HasSubstr("depth weights"));
+  EXPECT_THAT(log, HasSubstr(variant + ": " + weights.string() + " (from " + kind + " " + source_name + ")"));
+  const std::string md = read_file(out / "run" / "t" / "summary.md");
+  EXPECT_THAT(md, HasSubstr("; depth " + variant + " (loss_nets.depth_net) " + weights.string() + " (from " + kind +
+                                " " + source_name + ")"));
+  EXPECT_THAT(md, HasSubstr("| RANDOM INIT: vgg16; depth network " + variant + " |"));  // the trial's loss_nets column
+  EXPECT_THAT(read_file(out / "run" / "t" / "summary.csv"), HasSubstr(",RANDOM INIT: vgg16; depth network " + variant + ","));
+  // The other variant's name in the config is refused before any step, naming both.
+  const std::string other = variant == "megadepth" ? "hourglass3" : "megadepth";
+  const auto bad = train(2, out / "bad", sweep + depth + " --set loss_nets.depth_net=" + other);
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_THAT(bad.err + bad.out, HasSubstr("loss_nets.depth_net is " + other + " but the depth weight file '" +
+                                           weights.string() + "' (loss_nets.depth_weights) holds the " + variant +
+                                           " variant"));
+}
+
+TEST_F(DepthWeightsTraining, TwoRanksTrainOnConvertedHourglass3T7WeightsAndTheTablesNameTheVariant) {
+  train_on_converted("hourglass-t7", "hourglass3", "Best_model_period1.t7");
+}
+
+TEST_F(DepthWeightsTraining, TwoRanksTrainOnConvertedMegaDepthWeightsAndTheTablesNameTheVariant) {
+  train_on_converted("hourglass-megadepth", "megadepth", "best_generalization_net_G.pth");
 }
 
 }  // namespace
