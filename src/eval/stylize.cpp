@@ -133,6 +133,56 @@ torch::Tensor stylize_whole(models::TransformNetImpl& net, const torch::Tensor& 
   return net.forward(x, mode, stats).narrow(2, top, photo.size(2)).narrow(3, left, photo.size(3));
 }
 
+models::InstanceNormStats measure_statistics(models::TransformNetImpl& net, const torch::Tensor& photo, int64_t tile) {
+  int64_t top = 0, left = 0;
+  const torch::Tensor x = pad_to_fit(photo, kMinSide, 4, &top, &left);
+  const int64_t h = x.size(2), w = x.size(3);
+  const int64_t halo = round_up(net.receptive_radius(), 4), band = 32;
+  const auto rows = spans(h, tile, halo, band), cols = spans(w, tile, halo, band);
+  const size_t norms = 5 + 2 * static_cast<size_t>(net.options().residual_blocks);
+  struct Stop {};  // ends a pass once the norm it measures has seen its tile
+  models::InstanceNormStats stats;
+  // Norm k's input depends on the statistics of norms 0..k-1 only, so one pass per norm,
+  // each stopping at its norm, gives every statistic exactly (a pass costs the forward
+  // up to that norm). Sums over the tiles' cores, which partition the padded photo.
+  for (size_t k = 0; k < norms; ++k) {
+    torch::Tensor sum, sum_sq;
+    int64_t count = 0;
+    for (const auto& r : rows) {
+      for (const auto& c : cols) {
+        const int64_t wh = r.window_end - r.window_start, ww = c.window_end - c.window_start;
+        const torch::Tensor window = x.narrow(2, r.window_start, wh).narrow(3, c.window_start, ww);
+        size_t next = 0;
+        try {
+          net.forward(window, [&](torch::nn::InstanceNorm2dImpl& in, const torch::Tensor& y) {
+            const size_t j = next++;
+            if (j == k) {
+              const int64_t fy = wh / y.size(2), fx = ww / y.size(3);  // this layer's stride: 1, 2 or 4
+              const torch::Tensor core =
+                  y.narrow(2, (r.core_start - r.window_start) / fy, (r.core_end - r.core_start) / fy)
+                      .narrow(3, (c.core_start - c.window_start) / fx, (c.core_end - c.core_start) / fx)
+                      .to(torch::kDouble);
+              const torch::Tensor s = core.sum({0, 2, 3}), s2 = core.pow(2).sum({0, 2, 3});
+              sum = sum.defined() ? sum + s : s;
+              sum_sq = sum_sq.defined() ? sum_sq + s2 : s2;
+              count += core.size(2) * core.size(3);
+              throw Stop{};
+            }
+            const auto& [mean, var] = stats.mean_var.at(j);
+            return (y - mean) * (in.weight.view({1, -1, 1, 1}) * torch::rsqrt(var + in.options.eps())) +
+                   in.bias.view({1, -1, 1, 1});
+          });
+        } catch (const Stop&) {
+        }
+      }
+    }
+    const torch::Tensor mean = sum / double(count);
+    const torch::Tensor var = (sum_sq / double(count) - mean.pow(2)).clamp_min(0);
+    stats.mean_var.emplace_back(mean.to(x.scalar_type()).view({1, -1, 1, 1}), var.to(x.scalar_type()).view({1, -1, 1, 1}));
+  }
+  return stats;
+}
+
 torch::Tensor stylize_tiled(models::TransformNetImpl& net, const torch::Tensor& photo, int64_t tile,
                             const models::InstanceNormStats& stats, StylizeReport* report) {
   DPST_CHECK(tile >= 64 && tile % 4 == 0, ConfigError, "--tile " << tile << ": give a multiple of 4, at least 64");
@@ -181,10 +231,13 @@ torch::Tensor stylize(models::TransformNetImpl& net, const torch::Tensor& photo,
   if (!tiled) {
     y = stylize_whole(net, photo, models::NormStatsMode::kOwn, stats);
   } else {
-    // Statistics from a mosaic of full-resolution crops spread evenly over the photo, one
-    // tile in size: features keep their scale (a scaled-down photo would change them), and
-    // what bounds the memory is one tile, however large the photo.
-    stylize_whole(net, statistics_mosaic(photo, tile), models::NormStatsMode::kRecord, stats);
+    if (options.exact_statistics) {
+      stats = measure_statistics(net, photo, tile);
+    } else {
+      // Estimated on a mosaic of full-resolution crops spread evenly over the photo, one
+      // tile in size: features keep their scale (a scaled-down photo would change them).
+      stylize_whole(net, statistics_mosaic(photo, tile), models::NormStatsMode::kRecord, stats);
+    }
     y = stylize_tiled(net, photo, tile, stats, report);
   }
   y = y.clamp(0, 1);

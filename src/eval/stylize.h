@@ -16,6 +16,10 @@ struct StylizeOptions {
   // photo has more than auto_tile_pixels pixels), -1 = never tile.
   int64_t tile = 0;
   int64_t auto_tile_pixels = 2048 * 2048;
+  // Tiled: measure the whole photo's InstanceNorm statistics exactly over the tiles (one
+  // pass per norm, up to that norm: about 6x the work of one forward pass for the paper's
+  // f_W), or estimate them from a mosaic of crops (one tile's work; close, not equal).
+  bool exact_statistics = true;
   // Keep the photo's colours: luminance (Y of YCbCr, BT.601) from the stylized image,
   // chroma (Cb, Cr) from the photo (Gatys et al. 2016, "Preserving color in neural
   // artistic style transfer").
@@ -33,14 +37,16 @@ struct StylizeReport {
 // f_W on a (1, 3, H, W) RGB photo in [0, 1] of any size >= 1x1; returns (1, 3, H, W) in
 // [0, 1]. The photo is padded (mirrored as far as its size allows, then repeated) to at
 // least kMinSide and a multiple of 4 on each side, stylized, and cropped back.
-// Tiled: the InstanceNorm statistics are recorded once on the whole photo scaled down to
-// at most auto_tile_pixels pixels, and every tile is normalised with them; each tile runs
-// on its core plus f_W's receptive radius plus a blend band, and neighbouring tiles are
-// cross-faded over the band. Given the same statistics the tiled result equals the whole
-// photo's to float rounding; what differs from an untiled run is only that the statistics
-// come from the scaled-down photo.
+// Tiled: every tile is normalised with one set of InstanceNorm statistics for the whole
+// photo (measured over the tiles, or estimated: exact_statistics); each tile runs on its
+// core plus f_W's receptive radius plus a blend band, and neighbouring tiles are
+// cross-faded over the band. With measured statistics the tiled result equals the
+// untiled one to float rounding, blend bands included.
 torch::Tensor stylize(models::TransformNetImpl& net, const torch::Tensor& photo, const StylizeOptions& options,
                       StylizeReport* report = nullptr);
+
+// The whole photo's InstanceNorm statistics, measured over its tiles (exact_statistics).
+models::InstanceNormStats measure_statistics(models::TransformNetImpl& net, const torch::Tensor& photo, int64_t tile);
 
 // The tiled path with given statistics (tests compare it with the untiled pass that uses
 // the same statistics).

@@ -88,7 +88,7 @@ std::vector<torch::Tensor> TransformNetImpl::trained_parameters() const {
 }
 
 torch::Tensor TransformNetImpl::forward(const torch::Tensor& x) {
-  return run(x, [](nn::InstanceNorm2dImpl& in, const torch::Tensor& y) { return in.forward(y); });
+  return forward(x, [](nn::InstanceNorm2dImpl& in, const torch::Tensor& y) { return in.forward(y); });
 }
 
 torch::Tensor TransformNetImpl::forward(const torch::Tensor& x, NormStatsMode mode, InstanceNormStats& stats) {
@@ -98,7 +98,7 @@ torch::Tensor TransformNetImpl::forward(const torch::Tensor& x, NormStatsMode mo
   const size_t expected = 5 + 2 * static_cast<size_t>(options_.residual_blocks);
   DPST_CHECK(mode == NormStatsMode::kRecord || stats.mean_var.size() == expected, InternalError,
              "InstanceNorm statistics for " << stats.mean_var.size() << " norms, this f_W has " << expected);
-  return run(x, [&](nn::InstanceNorm2dImpl& in, const torch::Tensor& y) {
+  return forward(x, [&](nn::InstanceNorm2dImpl& in, const torch::Tensor& y) {
     // InstanceNorm2d's own arithmetic: biased variance over H x W, eps inside the root.
     if (mode == NormStatsMode::kRecord) {
       auto var_mean = torch::var_mean(y, {2, 3}, /*unbiased=*/false, /*keepdim=*/true);
@@ -117,7 +117,7 @@ int64_t TransformNetImpl::receptive_radius() const {
   return 4 + 1 + 2 + 8 * options_.residual_blocks + 2 + 1 + 4 + 4;
 }
 
-torch::Tensor TransformNetImpl::run(const torch::Tensor& x, const NormFunction& norm) {
+torch::Tensor TransformNetImpl::forward(const torch::Tensor& x, const NormFunction& norm) {
   DPST_CHECK(x.dim() == 4 && x.size(1) == 3, InputError,
              "transform net expects (B, 3, H, W) RGB in [0, 1], got shape " << x.sizes());
   torch::Tensor y = torch::relu(norm(*in1_, conv1_->forward(x)));

@@ -71,6 +71,8 @@ class TransformNetImpl : public torch::nn::Module {
   // forward with the InstanceNorm statistics recorded into `stats` (kRecord) or taken
   // from it (kApply; batch 1 statistics broadcast over the batch).
   torch::Tensor forward(const torch::Tensor& x, NormStatsMode mode, InstanceNormStats& stats);
+  // forward with every InstanceNorm replaced by `norm` (called in forward order).
+  torch::Tensor forward(const torch::Tensor& x, const NormFunction& norm);
   const TransformNetOptions& options() const { return options_; }
   // How far (in input pixels) an output pixel can see: a tile that extends this far
   // beyond the pixels it keeps computes them exactly as the whole image does.
@@ -87,8 +89,6 @@ class TransformNetImpl : public torch::nn::Module {
   std::vector<torch::Tensor> trained_parameters() const;
 
  private:
-  torch::Tensor run(const torch::Tensor& x, const NormFunction& norm);
-
   TransformNetOptions options_;
   ConvLayer conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr};
   torch::nn::InstanceNorm2d in1_{nullptr}, in2_{nullptr}, in3_{nullptr}, in4_{nullptr}, in5_{nullptr};
