@@ -47,4 +47,5 @@ done
 echo "   training summary : $run/summary.md ($run/summary.csv)"
 echo "   ablation table   : $run/ablation.md ($run/ablation.csv)"
 echo "   image grids      : $(ls "$run"/grid-*.png | tr '\n' ' ')"
+echo "   loss curves      : $run/curves.png (all trials), $run/<trial>/curves.png"
 echo "   log              : $run/dpst.log"

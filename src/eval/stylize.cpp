@@ -169,8 +169,7 @@ models::InstanceNormStats measure_statistics(models::TransformNetImpl& net, cons
               throw Stop{};
             }
             const auto& [mean, var] = stats.mean_var.at(j);
-            return (y - mean) * (in.weight.view({1, -1, 1, 1}) * torch::rsqrt(var + in.options.eps())) +
-                   in.bias.view({1, -1, 1, 1});
+            return models::instance_norm_with(in, y, mean, var);
           });
         } catch (const Stop&) {
         }

@@ -31,6 +31,12 @@ torch::Tensor ConvLayerImpl::forward(const torch::Tensor& x) {
   return counted_conv(conv2d_, pad_->forward(y));
 }
 
+torch::Tensor instance_norm_with(nn::InstanceNorm2dImpl& in, const torch::Tensor& y, const torch::Tensor& mean,
+                                 const torch::Tensor& var) {
+  return (y - mean) * (in.weight.view({1, -1, 1, 1}) * torch::rsqrt(var + in.options.eps())) +
+         in.bias.view({1, -1, 1, 1});
+}
+
 ResidualBlockImpl::ResidualBlockImpl(int64_t channels) {
   conv1_ = register_module("conv1", ConvLayer(channels, channels, 3, 1));
   in1_ = register_module("in1", instance_norm(channels));
@@ -105,8 +111,7 @@ torch::Tensor TransformNetImpl::forward(const torch::Tensor& x, NormStatsMode mo
       stats.mean_var.emplace_back(std::get<1>(var_mean), std::get<0>(var_mean));
     }
     const auto& [mean, var] = stats.mean_var.at(next++);
-    const torch::Tensor scale = in.weight.view({1, -1, 1, 1}) * torch::rsqrt(var + in.options.eps());
-    return (y - mean) * scale + in.bias.view({1, -1, 1, 1});
+    return instance_norm_with(in, y, mean, var);
   });
 }
 

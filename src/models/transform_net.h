@@ -49,6 +49,11 @@ class ConvLayerImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ConvLayer);
 
+// InstanceNorm2d's own arithmetic with given statistics: (y - mean) / sqrt(var + eps),
+// then its affine scale and shift.
+torch::Tensor instance_norm_with(torch::nn::InstanceNorm2dImpl& in, const torch::Tensor& y, const torch::Tensor& mean,
+                                 const torch::Tensor& var);
+
 // One InstanceNorm applied under a NormStatsMode (see InstanceNormStats).
 using NormFunction = std::function<torch::Tensor(torch::nn::InstanceNorm2dImpl&, const torch::Tensor&)>;
 
