@@ -125,7 +125,8 @@ int main(int argc, char** argv) {
         eval::StylizeReport report;
         torch::Tensor y;
         {
-          torch::NoGradGuard no_grad;
+          // Inference mode skips autograd's bookkeeping (version counters, views) as well.
+          c10::InferenceMode inference;
           y = eval::stylize(*net, data::image_to_tensor(rgb).to(dev), so, &report);
         }
         data::save_image(eval::image_to_mat(y[0]), fs::path(output) / out_name, quality);
