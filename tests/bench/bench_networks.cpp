@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <thread>
 
 #include "bench/bench_table.h"
@@ -66,6 +67,7 @@ int main(int argc, char** argv) {
        }},
       {"hourglass", hg.ptr(), [&](const torch::Tensor& x) { return hg->forward(x).sum(); }},
   };
+  std::map<std::string, std::pair<double, double>> ms_per_image;  // network -> (fwd, bwd)
   for (auto& net : nets) {
     double gmac = 0;
     {
@@ -88,8 +90,20 @@ int main(int argc, char** argv) {
         bwd += b;
       }
     }
+    ms_per_image[net.name] = {1e3 * fwd / iters / batch, 1e3 * bwd / iters / batch};
     table.print_row({net.name, bench::fmt(models::parameter_count(*net.module) / 1e6, 3), bench::fmt(gmac, 2),
-                     bench::fmt(1e3 * fwd / iters / batch, 1), bench::fmt(1e3 * bwd / iters / batch, 1)});
+                     bench::fmt(ms_per_image[net.name].first, 1), bench::fmt(ms_per_image[net.name].second, 1)});
   }
-  return 0;
+  // One training step with the default loss, per image: f_W forward and backward, VGG16
+  // and the hourglass on x (targets, forward only) and on y (forward and backward). The
+  // target is the figure of results/networks.md's LibTorch 1.13 + OpenBLAS build at
+  // 256x256 on 2 threads (3.4 s), scaled with the pixel count for other sizes: a
+  // regression bound.
+  const auto& [fw_f, fw_b] = ms_per_image.at("transform");
+  const auto& [vgg_f, vgg_b] = ms_per_image.at("vgg16");
+  const auto& [hg_f, hg_b] = ms_per_image.at("hourglass");
+  const double step_ms = fw_f + fw_b + 2 * vgg_f + vgg_b + 2 * hg_f + hg_b;
+  const double target_ms = 3400.0 * (size / 256.0) * (size / 256.0);
+  return bench::verdict("default-loss step per image at " + std::to_string(size) + "x" + std::to_string(size),
+                        bench::fmt(step_ms, 0) + " ms", "<= " + bench::fmt(target_ms, 0) + " ms", step_ms <= target_ms);
 }

@@ -9,6 +9,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -99,5 +100,11 @@ int main(int argc, char** argv) {
   const double ratio = sum_ratio / seeds;
   std::printf("# mean content/depth ratio %.3f -> loss.depth_weight = content_weight x ratio = %.3g (content_weight %.3g)\n",
               ratio, content_weight * ratio, content_weight);
-  return 0;
+  // configs/*.yaml and the loss.depth_weight default use 2.8e5: it must stay within 10%
+  // of what these loss definitions and weights call for.
+  constexpr double kConfiguredDepthWeight = 2.8e5;
+  const double wanted = content_weight * ratio;
+  return bench::verdict("loss.depth_weight from the ratio", bench::fmt(wanted, 0),
+                        "2.8e5 +- 10%, the configs' value",
+                        std::abs(wanted / kConfiguredDepthWeight - 1.0) <= 0.10);
 }

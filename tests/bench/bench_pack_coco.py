@@ -13,6 +13,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_report import Table, verdict  # noqa: E402
+
 p = argparse.ArgumentParser()
 p.add_argument("--pack-coco", required=True)
 p.add_argument("--coco-dir", required=True)
@@ -37,20 +40,22 @@ def timed(cmd):
 print("# pack_coco vs PIL+h5py baseline: %d JPEGs from %s, split train2014, %dx%d center-crop" % (n, a.coco_dir, a.size, a.size))
 print("# machine: %s, %d logical CPUs, %s" % (cpu, os.cpu_count(), platform.platform()))
 print("# each row: %d runs, wall clock of the whole process (start, list, decode, resize, write, rename)" % a.runs)
-cols = ["tool", "threads", "images", "best", "median", "best", "speedup"]
-units = ["", "", "", "s", "s", "img/s", "x"]
-fmt = "%18s" + "%10s" * (len(cols) - 1)
-print(fmt % tuple(cols))
-print(fmt % tuple(units))
+table = Table(["tool", "threads", "images", "best", "median", "best", "speedup"], ["", "", "", "s", "s", "img/s", "x"])
+table.print_header()
 rows = [("pil+h5py", "1", [sys.executable, os.path.join(here, "pack_coco_pil.py"), "--coco-dir", a.coco_dir,
                            "--splits", "train2014", "--size", str(a.size)])]
 for t in a.threads.split(","):
     rows.append(("pack_coco", t, [a.pack_coco, "--coco-dir", a.coco_dir, "--splits", "train2014", "--size", str(a.size),
                                   "--threads", t, "--log-level", "warn"]))
 base = None
+best_speedup = 0.0
 for name, threads, cmd in rows:
     times = sorted(timed(cmd) for _ in range(a.runs))
     best = n / times[0]
     base = base or best
-    print(fmt % (name, threads, n, "%.2f" % times[0], "%.2f" % statistics.median(times), "%.1f" % best, "%.2f" % (best / base)))
-    sys.stdout.flush()
+    if name == "pack_coco":
+        best_speedup = max(best_speedup, best / base)
+    table.print_row([name, threads, n, "%.2f" % times[0], "%.2f" % statistics.median(times), "%.1f" % best,
+                     "%.2f" % (best / base)])
+# results/pack_coco.md: pack_coco must pack >= 3x the images/s of the plain Python packer.
+sys.exit(verdict("pack_coco / PIL+h5py images/s (best row)", "%.2f" % best_speedup, ">= 3", best_speedup >= 3))

@@ -29,6 +29,9 @@ from PIL import Image
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "dataprep"))
 from export_model import load_model  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_report import Table, verdict  # noqa: E402
+
 
 def make_photos(source, folder, size, count):
     os.makedirs(folder, exist_ok=True)
@@ -88,11 +91,8 @@ def main():
     print(f"# torch {torch.__version__}, threads {args.threads}, model width 32, 5 residual blocks, "
           f"{args.count} photos per size, best of {args.runs} alternating runs")
     print(f"# machine: {os.cpu_count()} cores ({open('/proc/cpuinfo').read().split('model name')[1].split(':')[1].splitlines()[0].strip()})")
-    cols = ["size", "dpst", "eager", "speedup"]
-    units = ["WxH", "img/s", "img/s", "x"]
-    fmt = "{:>12}{:>12}{:>12}{:>12}"
-    print("#" + fmt.format(*cols)[1:])
-    print("#" + fmt.format(*units)[1:])
+    table = Table(["size", "dpst", "eager", "speedup"], ["WxH", "img/s", "img/s", "x"])
+    table.print_header()
     worst = None
     for size in [(640, 400), (1920, 1080)]:
         photos = os.path.join(work, f"in-{size[0]}x{size[1]}")
@@ -103,10 +103,10 @@ def main():
             best_eager = max(best_eager, run_eager(net, photos, os.path.join(work, f"e{i}"), args.threads))
         ratio = best_dpst / best_eager
         worst = ratio if worst is None else min(worst, ratio)
-        print(" " + fmt.format(f"{size[0]}x{size[1]}", f"{best_dpst:.3f}", f"{best_eager:.3f}", f"{ratio:.3f}")[1:])
-    print(f"# dpst-stylize / eager images/s (worst size) : {worst:.3f} (target {args.target}) "
-          f"{'OK' if worst >= args.target else 'FAILED'}")
+        table.print_row([f"{size[0]}x{size[1]}", f"{best_dpst:.3f}", f"{best_eager:.3f}", f"{ratio:.3f}"])
+    return verdict("dpst-stylize / eager images/s (worst size)", f"{worst:.3f}", f">= {args.target}",
+                   worst >= args.target)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

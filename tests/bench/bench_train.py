@@ -19,6 +19,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_report import Table, verdict  # noqa: E402
+
 STYLE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "demo", "styles", "candy.jpg")
 
 
@@ -56,11 +59,10 @@ def pack_mode(args):
     print(f"# machine: {os.cpu_count()} cores; loss networks: random init (same cost as pretrained)")
     # trial-img/s: images trained per second summed over the pack's trials. One after
     # another, K trials get the K = 1 rate, whatever K is.
-    cols = ["K", "step", "trial-img/s", "sequential", "speedup"]
-    units = ["trials", "s", "img/s", "img/s", "x"]
-    print("".join(f"{c:>14}" for c in cols))
-    print("".join(f"{u:>14}" for u in units))
+    table = Table(["K", "step", "trial-img/s", "sequential", "speedup"], ["trials", "s", "img/s", "img/s", "x"], 14)
+    table.print_header()
     single = None
+    speedup = {}
     with tempfile.TemporaryDirectory() as out:
         for k in (int(v) for v in args.packs.split(",")):
             recs = run(args.build, os.path.abspath(args.data), 1, args.steps, args.size, args.batch, out,
@@ -70,9 +72,12 @@ def pack_mode(args):
                 single = step_s
             per_trial = k * args.batch / step_s
             sequential = args.batch / single if single else float("nan")
-            print("".join(f"{c:>14}" for c in [str(k), f"{step_s:.2f}", f"{per_trial:.4f}", f"{sequential:.4f}",
-                                              f"{per_trial / sequential:.3f}"]))
-            sys.stdout.flush()
+            speedup[k] = per_trial / sequential
+            table.print_row([str(k), f"{step_s:.2f}", f"{per_trial:.4f}", f"{sequential:.4f}", f"{speedup[k]:.3f}"])
+    # results/sweep_pack.md: a pack of 4 must train >= 1.2x the images/s of 4 trials one after another.
+    if 4 not in speedup:
+        return verdict("K = 4 per-trial speedup", "not measured (add 4 to --packs)", ">= 1.2", False)
+    return verdict("K = 4 per-trial speedup", f"{speedup[4]:.3f}", ">= 1.2", speedup[4] >= 1.2)
 
 
 def main():
@@ -98,11 +103,11 @@ def main():
           f"(content relu2_2, style relu1_2..relu4_3, depth output, TV), default f_W (width 32, 5 blocks)")
     print(f"# 1 intra-op thread per rank, ranks bound to cores, {args.steps} steps, first {args.warmup} dropped")
     print(f"# machine: {os.cpu_count()} cores; loss networks: random init (same cost as pretrained)")
-    cols = ["ranks", "img/s/rank", "img/s", "step", "comm", "comm", "loader", "loader", "scaling"]
-    units = ["", "img/s", "img/s", "ms", "ms", "%step", "ms", "%step", "eff"]
-    print("".join(f"{c:>12}" for c in cols))
-    print("".join(f"{u:>12}" for u in units))
+    table = Table(["ranks", "img/s/rank", "img/s", "step", "comm", "comm", "loader", "loader", "scaling"],
+                  ["", "img/s", "img/s", "ms", "ms", "%step", "ms", "%step", "eff"])
+    table.print_header()
     base = None
+    worst_eff, worst_comm, worst_wait = 1e9, 0.0, 0.0
     with tempfile.TemporaryDirectory() as out:
         for ranks in (int(r) for r in args.ranks.split(",")):
             recs = run(args.build, os.path.abspath(args.data), ranks, args.steps, args.size, args.batch, out)[args.warmup:]
@@ -111,11 +116,18 @@ def main():
             wait = sum(r["loader_wait_ms"] for r in recs) / len(recs)
             per_rank = args.batch * 1000.0 / step
             base = base or per_rank
-            row = [str(ranks), f"{per_rank:.3f}", f"{per_rank * ranks:.3f}", f"{step:.0f}", f"{comm:.1f}",
-                   f"{100 * comm / step:.2f}", f"{wait:.1f}", f"{100 * wait / step:.2f}", f"{per_rank / base:.3f}"]
-            print("".join(f"{c:>12}" for c in row))
-            sys.stdout.flush()
+            worst_eff = min(worst_eff, per_rank / base)
+            worst_comm, worst_wait = max(worst_comm, 100 * comm / step), max(worst_wait, 100 * wait / step)
+            table.print_row([str(ranks), f"{per_rank:.3f}", f"{per_rank * ranks:.3f}", f"{step:.0f}", f"{comm:.1f}",
+                             f"{100 * comm / step:.2f}", f"{wait:.1f}", f"{100 * wait / step:.2f}",
+                             f"{per_rank / base:.3f}"])
+    # results/training.md: weak scaling >= 0.9 with exposed communication <= 5 % and loader
+    # wait <= 2 % of the step; the footer names the figure furthest from its target.
+    print(f"# exposed communication (worst) : {worst_comm:.2f} %step (target <= 5); "
+          f"loader wait (worst) : {worst_wait:.2f} %step (target <= 2)")
+    return verdict("weak-scaling efficiency (worst)", f"{worst_eff:.3f}", ">= 0.9 with comm <= 5 %, wait <= 2 %",
+                   worst_eff >= 0.9 and worst_comm <= 5 and worst_wait <= 2)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
