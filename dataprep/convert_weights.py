@@ -24,8 +24,8 @@ with `dpst-weights check --net NET OUT.h5` before spending GPU hours.
       Chen et al. 2016 "hourglass3" depth network (original Torch7 weights from
       princeton-vl/relative_depth, "NYU_FCRN"/"hourglass3" models) as a PyTorch state
       dict, with the names of dataprep/hourglass_torch.py (the same as the C++ net).
-      A port with other names: --by-order maps tensors by position (same module order
-      as the table in DESIGN.md section 5), checking every shape, and prints the map.
+      A port with other names: --by-order maps tensors by position (the module order
+      given under the table in DESIGN.md section 5), checking every shape, and prints the map.
 
   convert_weights.py hourglass-t7 Best_model_period1.t7 depth.h5
       Chen et al.'s own hourglass3 weights: the Torch7 files of princeton-vl/relative_depth

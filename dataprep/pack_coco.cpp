@@ -1,5 +1,5 @@
 // pack_coco: packs COCO (or any folder of images) into one HDF5 file of fixed-size
-// RGB images for training (layout: src/data/h5_layout.h, DESIGN §4). Exit codes:
+// RGB images for training (layout: src/data/h5_layout.h, DESIGN.md §4). Exit codes:
 // 0 ok, 2 bad command line, 3 too many bad inputs or a bad input folder, 6 cannot
 // write the output. The work is in src/data/pack.cpp.
 #include <malloc.h>

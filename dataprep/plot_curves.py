@@ -8,7 +8,7 @@
       the overlay of a sweep: one panel per term, one line per trial (labelled with the
       trial folder's name).
 
-dpst-dist (after each trial, with eval.after_training) and dpst-eval run this as a
+dpst-dist (after each finished trial) and dpst-eval run this as a
 post-step with the project's Python (.venv/bin/python, or $DPST_PYTHON). The PNG holds
 no timestamp or version, so the same metrics give the same bytes.
 Exit codes: 0 written, 2 bad arguments, 3 no usable metrics.jsonl.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Train on this machine under mpirun, resuming automatically after a requeue exit.
+# Train on this machine under mpirun. After a stop signal (exit 75, checkpointed) it says
+# so; running the same command again resumes from that checkpoint.
 #   NP=2 ./launch/train-local.sh configs/train.yaml [dpst-dist options...]
 # NP (default 1) ranks; extra arguments go to dpst-dist. Ctrl-C or `kill -USR1` on
 # mpirun checkpoints and stops; run the same command again to continue.

@@ -6,6 +6,8 @@
 #include <CLI/CLI.hpp>
 
 #include <limits>
+#include <string>
+#include <vector>
 
 #include <iostream>
 
@@ -51,7 +53,7 @@ int main(int argc, char** argv) {
   return dpst::guarded_main([&]() -> int {
     dpst::logging::init(mpi.world_rank(), mpi.world_size(), log_level);
     if (show_build_info) {
-      if (root) std::cout << dpst::build_info_text();
+      if (root) std::cout << dpst::build_info_text(dpst::dist::MpiSession::library_version());
       return dpst::kExitOk;
     }
     if (help_config) {

@@ -5,8 +5,10 @@
 // The work is in src/eval (run_eval); this main parses, prints and maps errors to codes.
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <iomanip>
 #include <iostream>
+#include <string>
 #include <thread>
 
 #include "common/common.h"

@@ -7,12 +7,17 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "common/common.h"
+#include "common/text.h"
 #include "data/image_io.h"
 #include "data/image_tensor.h"
 #include "dist/device.h"
@@ -23,11 +28,6 @@
 namespace {
 namespace fs = std::filesystem;
 using namespace dpst;
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 // The files to stylize: one file, or a folder's regular files (not hidden) by name.
 std::vector<fs::path> list_inputs(const fs::path& input) {
@@ -46,7 +46,7 @@ std::vector<fs::path> list_inputs(const fs::path& input) {
 // Same name when it is already .png/.jpg/.jpeg (and --format keep); else a .png (or
 // .jpg) is appended, so "a.bmp" -> "a.bmp.png" never collides with "a.png".
 std::string output_name(const fs::path& in, const std::string& format) {
-  const std::string name = in.filename().string(), ext = lower(in.extension().string());
+  const std::string name = in.filename().string(), ext = lower_extension(in);
   const bool saveable = ext == ".png" || ext == ".jpg" || ext == ".jpeg";
   if (format == "keep") return saveable ? name : name + ".png";
   const std::string want = format == "png" ? ".png" : ".jpg";

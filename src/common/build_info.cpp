@@ -1,7 +1,6 @@
 #include "common/build_info.h"
 
 #include <hdf5.h>
-#include <mpi.h>
 #include <opencv2/core/version.hpp>
 #include <spdlog/version.h>
 
@@ -19,18 +18,6 @@
 
 namespace dpst {
 namespace {
-
-std::string mpi_library_version() {
-  char text[MPI_MAX_LIBRARY_VERSION_STRING];
-  int len = 0;
-  MPI_Get_library_version(text, &len);  // callable before MPI_Init
-  std::string s(text, static_cast<size_t>(len));
-  const auto cut = s.find_first_of(",\n");
-  if (cut != std::string::npos) s.resize(cut);
-  int major = 0, minor = 0;
-  MPI_Get_version(&major, &minor);
-  return s + " (MPI " + std::to_string(major) + "." + std::to_string(minor) + ")";
-}
 
 std::string hdf5_version() {
   unsigned major = 0, minor = 0, release = 0;
@@ -62,12 +49,12 @@ std::string nccl_version() {
 
 std::string version_string() { return std::string("dpst ") + DPST_VERSION + " (git " + DPST_GIT_SHA + ")"; }
 
-std::vector<std::pair<std::string, std::string>> build_info() {
+std::vector<std::pair<std::string, std::string>> build_info(const std::string& mpi_version) {
   return {
       {"dpst", DPST_VERSION},
       {"git", DPST_GIT_SHA},
       {"LibTorch", DPST_TORCH_VERSION},  // from CMake, so this file needs no LibTorch header
-      {"MPI", mpi_library_version()},
+      {"MPI", mpi_version},
       {"HDF5", hdf5_version()},
       {"CUDA", cuda_version()},
       {"NCCL", nccl_version()},
@@ -83,8 +70,8 @@ std::vector<std::pair<std::string, std::string>> build_info() {
   };
 }
 
-std::string build_info_text() {
-  const auto rows = build_info();
+std::string build_info_text(const std::string& mpi_version) {
+  const auto rows = build_info(mpi_version);
   size_t width = 0;
   for (const auto& [k, v] : rows) width = std::max(width, k.size());
   std::ostringstream os;

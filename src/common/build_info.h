@@ -11,8 +11,9 @@ namespace dpst {
 std::string version_string();  // "dpst 0.1.0 (git abc123)"
 
 // (component, version or "off") pairs: dpst, git, LibTorch, MPI, HDF5, CUDA, NCCL, ...
-std::vector<std::pair<std::string, std::string>> build_info();
+// The MPI row is passed in (dist::MpiSession::library_version()): only src/dist talks to MPI.
+std::vector<std::pair<std::string, std::string>> build_info(const std::string& mpi_version);
 
-std::string build_info_text();  // build_info() as aligned lines
+std::string build_info_text(const std::string& mpi_version);  // build_info() as aligned lines
 
 }  // namespace dpst

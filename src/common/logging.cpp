@@ -1,5 +1,7 @@
 #include "common/logging.h"
 
+#include <memory>
+
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 

@@ -3,6 +3,8 @@
 
 #include <sstream>
 
+#include "common/hash.h"
+
 namespace dpst::config {
 
 std::string Origin::to_string() const {
@@ -130,6 +132,8 @@ std::string Config::dump() const {
   }
   return os.str();
 }
+
+std::string Config::hash() const { return hex8(fnv1a32(dump())); }
 
 std::string help_text() {
   std::ostringstream os;

@@ -99,6 +99,9 @@ class Config {
 
   // The resolved configuration as YAML, every key in registry order.
   std::string dump() const;
+  // The configuration hash every result prints: FNV-1a (32 bits) of dump() as 8 hex
+  // digits. The sweep summary, eval.json and the ablation tables all use this.
+  std::string hash() const;
 
  private:
   friend class Loader;

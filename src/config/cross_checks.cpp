@@ -1,5 +1,8 @@
 #include "config/cross_checks.h"
 
+#include <cstdint>
+#include <string>
+
 namespace dpst::config {
 namespace {
 

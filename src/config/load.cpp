@@ -1,13 +1,17 @@
 // Loading: defaults -> --config files -> --set, then the per-key checks, the file
 // checks and, when those pass, the cross-field pass. Every problem is collected and
 // reported together.
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "config/cross_checks.h"

@@ -1,11 +1,17 @@
 // Type checking of single values against their KeySpec, and their canonical text form.
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <string>
 
+#include "common/text.h"
 #include "config/config.h"
 
 namespace dpst::config {
@@ -13,10 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string describe(const YAML::Node& raw) {
   if (!raw.IsDefined() || raw.IsNull()) return "nothing";
@@ -102,7 +104,7 @@ std::string format_float(double v) {
 std::string quote_if_needed(const std::string& s) {
   static const std::set<std::string> kReserved = {"true", "false", "yes", "no", "on", "off",
                                                   "null", "~", "y", "n"};
-  bool plain = !s.empty() && !kReserved.count(lower(s));
+  bool plain = !s.empty() && !kReserved.count(lower_case(s));
   for (char c : s) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
           c == '/' || c == '+')) {
@@ -145,7 +147,7 @@ std::optional<YAML::Node> canonicalize(const KeySpec& spec, const YAML::Node& ra
   switch (spec.type) {
     case KeyType::Bool: {
       if (!need_scalar("true or false")) return std::nullopt;
-      const std::string v = lower(raw.Scalar());
+      const std::string v = lower_case(raw.Scalar());
       if (v == "true" || v == "yes" || v == "on") return YAML::Node(true);
       if (v == "false" || v == "no" || v == "off") return YAML::Node(false);
       return fail("expected true or false, got '" + raw.Scalar() + "'");
@@ -155,7 +157,7 @@ std::optional<YAML::Node> canonicalize(const KeySpec& spec, const YAML::Node& ra
       const bool allow_auto = spec.type == KeyType::IntOrAuto;
       const char* expected = allow_auto ? "an integer or auto" : "an integer";
       if (!need_scalar(expected)) return std::nullopt;
-      if (allow_auto && lower(raw.Scalar()) == "auto") return YAML::Node("auto");
+      if (allow_auto && lower_case(raw.Scalar()) == "auto") return YAML::Node("auto");
       int64_t v = 0;
       if (!parse_int(raw.Scalar(), &v)) return fail(std::string("expected ") + expected + ", got '" + raw.Scalar() + "'");
       const std::string r = range_problem(spec, static_cast<double>(v));

@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/atomic_file.h"
 #include "common/errors.h"
 
 namespace dpst::data {
@@ -63,6 +64,7 @@ void remove_stale_temps(const fs::path& dir, const std::string& prefix) {
 }  // namespace
 
 std::string AtomicOutputFile::temp_prefix(const fs::path& target) {
+  // The name common/atomic_file.h gives: ".<name>.incomplete-<pid>".
   return "." + target.filename().string() + ".incomplete-";
 }
 
@@ -78,7 +80,7 @@ AtomicOutputFile::AtomicOutputFile(fs::path target, bool overwrite)
   DPST_CHECK(fs::is_directory(dir, ec), OutputError, target_.string() << ": folder " << dir.string() << " does not exist");
   remove_stale_temps(dir, temp_prefix(target_));
 
-  write_path_ = (dir / (temp_prefix(target_) + std::to_string(::getpid()))).string();
+  write_path_ = temporary_beside(target_, "incomplete").string();
   const int fd = ::open(write_path_.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
   DPST_CHECK(fd >= 0, OutputError,
              target_.string() << ": cannot create a file in " << dir.string() << " (" << std::strerror(errno) << ")");
@@ -98,12 +100,7 @@ void AtomicOutputFile::commit() {
   DPST_CHECK(!committed_, InternalError, "AtomicOutputFile committed twice");
   DPST_CHECK(overwrite_ || !fs::exists(target_), OutputError,
              target_.string() << ": appeared while packing; pass --overwrite to replace it");
-  const int fd = ::open(write_path_.c_str(), O_RDONLY | O_CLOEXEC);
-  DPST_CHECK(fd >= 0 && ::fsync(fd) == 0, OutputError,
-             target_.string() << ": cannot sync the finished file (" << std::strerror(errno) << ")");
-  ::close(fd);
-  DPST_CHECK(::rename(write_path_.c_str(), target_.c_str()) == 0, OutputError,
-             target_.string() << ": cannot rename the finished file into place (" << std::strerror(errno) << ")");
+  commit_temporary(write_path_, target_);
   g_has_pending.store(false);
   committed_ = true;
 }

@@ -1,6 +1,7 @@
-// An output file that appears at its final path only when complete. Data goes to a
-// hidden temporary beside the target, ".<name>.incomplete-<pid>", which commit()
-// fsyncs and renames over the target (atomic on POSIX filesystems). On failure the
+// An output file that appears at its final path only when complete, for writers that
+// take a file name and run for long (pack_coco's HDF5 file). Data goes to a hidden
+// temporary beside the target, ".<name>.incomplete-<pid>", which commit() puts in place
+// with common/atomic_file.h's commit_temporary (fsync, rename, fsync of the folder). On failure the
 // destructor removes it; on SIGINT/SIGTERM/SIGHUP a handler removes it before the
 // process dies. Only SIGKILL (or a crash) can leave one behind: its name says what it
 // is, and the next AtomicOutputFile for the same target removes temporaries whose
@@ -26,7 +27,7 @@ class AtomicOutputFile {
   // Where to write the data (the temporary).
   const std::string& write_path() const { return write_path_; }
   const std::filesystem::path& target() const { return target_; }
-  // fsyncs the temporary and renames it to the target. Throws OutputError.
+  // fsyncs the temporary, renames it to the target, fsyncs the folder. Throws OutputError.
   void commit();
 
   // The temporary's name prefix for a target: ".<name>.incomplete-".

@@ -4,7 +4,7 @@
 //                    JPEG, OpenCV otherwise), square/short-side resize, save PNG/JPEG;
 //  - pack.h          pack_coco's work: folders -> one HDF5 file, decoded on all threads,
 //                    written by one writer, atomically (atomic_output.h, h5_writer.h);
-//  - h5_layout.h     the HDF5 layout and its format version (DESIGN §4);
+//  - h5_layout.h     the HDF5 layout and its format version (DESIGN.md §4);
 //  - dataset.h       read-only, validated access to one split; batches as float NCHW;
 //  - sampler.h       per-epoch permutation, one lane of each global batch per rank,
 //                    a checkpointable cursor;

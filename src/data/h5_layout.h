@@ -1,4 +1,4 @@
-// The HDF5 layout pack_coco writes and Dataset reads (DESIGN §4). Names of the image
+// The HDF5 layout pack_coco writes and Dataset reads (DESIGN.md §4). Names of the image
 // datasets match fast-neural-style's reader; the rest is ours. Bump kFormatVersion on
 // any change a reader could trip over.
 #pragma once

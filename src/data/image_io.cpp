@@ -7,11 +7,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+
+#include "common/text.h"
 
 namespace dpst::data {
 
@@ -257,8 +260,7 @@ void to_planar(const cv::Mat& rgb, uint8_t* out) {
 
 void save_image(const cv::Mat& rgb, const fs::path& path, int jpeg_quality) {
   DPST_CHECK(rgb.type() == CV_8UC3, InternalError, "save_image: expected CV_8UC3");
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string ext = lower_extension(path);
   DPST_CHECK(ext == ".png" || ext == ".jpg" || ext == ".jpeg", OutputError,
              path.string() << ": cannot save an image as '" << ext << "' (use .png, .jpg or .jpeg)");
   cv::Mat bgr;

@@ -4,6 +4,7 @@
 // everything else through OpenCV's imgcodecs.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 

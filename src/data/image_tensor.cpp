@@ -1,5 +1,7 @@
 #include "data/image_tensor.h"
 
+#include <cstdint>
+
 #include "data/image_io.h"
 
 namespace dpst::data {

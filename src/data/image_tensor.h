@@ -2,6 +2,7 @@
 // networks' input convention, RGB float in [0, 1], NCHW.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 
 #include <opencv2/core.hpp>

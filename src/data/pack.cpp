@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/errors.h"
+#include "common/text.h"
 #include "data/atomic_output.h"
 
 namespace dpst::data {
@@ -25,8 +26,7 @@ namespace fs = std::filesystem;
 namespace {
 
 bool has_image_extension(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string ext = lower_extension(p);
   static const char* const kExtensions[] = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff",
                                             ".webp", ".ppm", ".pgm", ".pbm", ".pnm"};
   return std::any_of(std::begin(kExtensions), std::end(kExtensions), [&](const char* e) { return ext == e; });

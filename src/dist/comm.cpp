@@ -1,12 +1,51 @@
 #include "dist/comm.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
+#include <utility>
 
 #include "common/errors.h"
 #include "common/hash.h"
+#include "common/logging.h"
+#include "dist/mpi_comm.h"
 
 namespace dpst::dist {
+
+std::string mpi_error_text(int code) {
+  char text[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  if (MPI_Error_string(code, text, &len) != MPI_SUCCESS) return "MPI error code " + std::to_string(code);
+  return std::string(text, static_cast<size_t>(len));
+}
+
+int world_rank_for_messages() {
+  int rank = -1;
+  return MPI_Comm_rank(MPI_COMM_WORLD, &rank) == MPI_SUCCESS ? rank : -1;
+}
+
+void check_mpi(int rc, int rank, const std::string& what) {
+  DPST_CHECK(rc == MPI_SUCCESS, DistributedError, "rank " << rank << ": " << what << " failed: " << mpi_error_text(rc));
+}
+
+// Polls a set of MPI requests until done or the deadline passes.
+void wait_with_timeout(std::vector<MPI_Request>& requests, double timeout_s, int rank, const std::string& what) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s);
+  auto pause = std::chrono::microseconds(1);
+  for (;;) {
+    int done = 0;
+    check_mpi(MPI_Testall(static_cast<int>(requests.size()), requests.data(), &done, MPI_STATUSES_IGNORE), rank, what);
+    if (done) return;
+    if (Clock::now() > deadline) {
+      DPST_THROW(DistributedError, "rank " << rank << ": " << what << " did not complete within " << timeout_s
+                                           << " s (train.collective_timeout_s); another rank has died or hangs");
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(1000));
+  }
+}
+
 namespace {
 
 class SingleProcessComm final : public Comm {
@@ -39,35 +78,6 @@ MPI_Datatype mpi_type(const torch::Tensor& t) {
   DPST_THROW(InternalError, "MPI backend: unsupported dtype " << t.scalar_type());
 }
 
-std::string mpi_error_text(int code) {
-  char text[MPI_MAX_ERROR_STRING];
-  int len = 0;
-  MPI_Error_string(code, text, &len);
-  return std::string(text, static_cast<size_t>(len));
-}
-
-class MpiComm;
-
-// Polls a set of MPI requests until done or the deadline passes.
-void wait_with_timeout(std::vector<MPI_Request>& requests, double timeout_s, int rank, const std::string& what) {
-  using Clock = std::chrono::steady_clock;
-  const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s);
-  auto pause = std::chrono::microseconds(1);
-  for (;;) {
-    int done = 0;
-    const int rc = MPI_Testall(static_cast<int>(requests.size()), requests.data(), &done, MPI_STATUSES_IGNORE);
-    DPST_CHECK(rc == MPI_SUCCESS, DistributedError,
-               "rank " << rank << ": " << what << " failed: " << mpi_error_text(rc));
-    if (done) return;
-    if (Clock::now() > deadline) {
-      DPST_THROW(DistributedError, "rank " << rank << ": " << what << " did not complete within " << timeout_s
-                                           << " s (train.collective_timeout_s); another rank has died or hangs");
-    }
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::microseconds(1000));
-  }
-}
-
 class MpiPending final : public PendingReduce {
  public:
   MpiPending(torch::Tensor tensor, std::vector<MPI_Request> requests, int size, double timeout_s, int rank,
@@ -86,7 +96,8 @@ class MpiPending final : public PendingReduce {
   bool test() override {
     if (finished_) return true;
     int done = 0;
-    MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &done, MPI_STATUSES_IGNORE);
+    check_mpi(MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &done, MPI_STATUSES_IGNORE), rank_,
+              what_);
     return done != 0;
   }
   void wait() override {
@@ -109,9 +120,10 @@ class MpiPending final : public PendingReduce {
 class MpiComm final : public Comm {
  public:
   MpiComm(MPI_Comm group, const CommOptions& options) : group_(group), options_(options) {
-    MPI_Comm_rank(group_, &rank_);
-    MPI_Comm_size(group_, &size_);
-    MPI_Comm_set_errhandler(group_, MPI_ERRORS_RETURN);
+    const int world_rank = world_rank_for_messages();
+    check_mpi(MPI_Comm_set_errhandler(group_, MPI_ERRORS_RETURN), world_rank, "setting the group's error handler");
+    check_mpi(MPI_Comm_rank(group_, &rank_), world_rank, "MPI_Comm_rank of the group");
+    check_mpi(MPI_Comm_size(group_, &size_), world_rank, "MPI_Comm_size of the group");
   }
   int rank() const override { return rank_; }
   int size() const override { return size_; }
@@ -140,8 +152,7 @@ class MpiComm final : public Comm {
     // so its memory is deliberately leaked rather than left dangling (the job ends anyway).
     auto* buf = new int64_t[2]{value, value};
     MPI_Request req;
-    const int rc = MPI_Iallreduce(&buf[0], &buf[1], 1, MPI_INT64_T, MPI_MAX, group_, &req);
-    DPST_CHECK(rc == MPI_SUCCESS, DistributedError, "rank " << rank_ << ": " << what << ": " << mpi_error_text(rc));
+    check_mpi(MPI_Iallreduce(&buf[0], &buf[1], 1, MPI_INT64_T, MPI_MAX, group_, &req), rank_, what);
     std::vector<MPI_Request> requests{req};
     wait_with_timeout(requests, options_.timeout_s, rank_, what);
     const int64_t out = buf[1];
@@ -151,8 +162,7 @@ class MpiComm final : public Comm {
 
   void barrier(const std::string& what) override {
     MPI_Request req;
-    const int rc = MPI_Ibarrier(group_, &req);
-    DPST_CHECK(rc == MPI_SUCCESS, DistributedError, "rank " << rank_ << ": " << what << ": " << mpi_error_text(rc));
+    check_mpi(MPI_Ibarrier(group_, &req), rank_, what);
     std::vector<MPI_Request> requests{req};
     wait_with_timeout(requests, options_.timeout_s, rank_, what);
   }
@@ -174,8 +184,7 @@ class MpiComm final : public Comm {
     for (int64_t offset = 0; offset < total; offset += chunk) {
       const int count = static_cast<int>(std::min(chunk, total - offset));
       MPI_Request req;
-      const int rc = post_one(base + offset * static_cast<int64_t>(t.element_size()), count, type, &req);
-      DPST_CHECK(rc == MPI_SUCCESS, DistributedError, "rank " << rank_ << ": " << what << ": " << mpi_error_text(rc));
+      check_mpi(post_one(base + offset * static_cast<int64_t>(t.element_size()), count, type, &req), rank_, what);
       requests.push_back(req);
     }
     return requests;
@@ -185,6 +194,34 @@ class MpiComm final : public Comm {
   CommOptions options_;
   int rank_ = 0;
   int size_ = 1;
+};
+
+// A Comm that owns its group's MPI communicator: the backend goes first, then the group
+// is freed. Forwards every call.
+class OwningGroupComm final : public Comm {
+ public:
+  OwningGroupComm(MPI_Comm group, std::unique_ptr<Comm> inner) : group_(group), inner_(std::move(inner)) {}
+  ~OwningGroupComm() override {
+    const int rank = inner_->rank();
+    inner_.reset();
+    const int rc = MPI_Comm_free(&group_);
+    // A destructor cannot throw; a failure here only leaks the communicator of a job that ends.
+    if (rc != MPI_SUCCESS) spdlog::warn("rank {}: freeing the rank group's communicator failed: {}", rank, mpi_error_text(rc));
+  }
+  int rank() const override { return inner_->rank(); }
+  int size() const override { return inner_->size(); }
+  std::string backend() const override { return inner_->backend(); }
+  void broadcast(torch::Tensor& tensor, int root) override { inner_->broadcast(tensor, root); }
+  void allreduce_mean(torch::Tensor& tensor) override { inner_->allreduce_mean(tensor); }
+  std::unique_ptr<PendingReduce> allreduce_mean_async(torch::Tensor tensor, const std::string& what) override {
+    return inner_->allreduce_mean_async(std::move(tensor), what);
+  }
+  int64_t allreduce_max(int64_t value, const std::string& what) override { return inner_->allreduce_max(value, what); }
+  void barrier(const std::string& what) override { inner_->barrier(what); }
+
+ private:
+  MPI_Comm group_;
+  std::unique_ptr<Comm> inner_;
 };
 
 }  // namespace
@@ -204,10 +241,24 @@ std::unique_ptr<Comm> make_nccl_comm(MPI_Comm, int, const CommOptions&) {
 
 std::unique_ptr<Comm> make_comm(MPI_Comm group, const torch::Device& device, const CommOptions& options) {
   int size = 1;
-  MPI_Comm_size(group, &size);
+  check_mpi(MPI_Comm_size(group, &size), world_rank_for_messages(), "MPI_Comm_size of the rank group");
   if (size == 1) return make_single_process_comm();
   if (device.is_cuda()) return make_nccl_comm(group, device.has_index() ? device.index() : 0, options);
   return make_mpi_comm(group, options);
+}
+
+std::unique_ptr<Comm> make_group_comm(int color, const torch::Device& device, const CommOptions& options) {
+  const int world_rank = world_rank_for_messages();
+  MPI_Comm group = MPI_COMM_NULL;
+  check_mpi(MPI_Comm_split(MPI_COMM_WORLD, color, world_rank, &group), world_rank,
+            "forming rank group " + std::to_string(color) + " (MPI_Comm_split)");
+  try {
+    return std::make_unique<OwningGroupComm>(group, make_comm(group, device, options));
+  } catch (...) {
+    // The backend's error is the one to report; a failed free here is only logged.
+    if (MPI_Comm_free(&group) != MPI_SUCCESS) spdlog::warn("rank {}: freeing rank group {} failed", world_rank, color);
+    throw;
+  }
 }
 
 uint64_t checksum(const std::vector<torch::Tensor>& tensors) {
@@ -217,6 +268,18 @@ uint64_t checksum(const std::vector<torch::Tensor>& tensors) {
     h = fnv1a64(c.data_ptr(), static_cast<size_t>(c.numel()) * c.element_size(), h);
   }
   return h;
+}
+
+bool identical_on_all_ranks(Comm& comm, const std::vector<torch::Tensor>& tensors, uint64_t* checksum_out,
+                            const std::string& what) {
+  const uint64_t sum = checksum(tensors);
+  *checksum_out = sum;
+  // allreduce_max takes signed 64-bit values: drop one bit so the checksum fits. The max
+  // equals every rank's own value only if all agree (up to that bit), and a second max
+  // tells every rank whether any rank saw a difference.
+  const int64_t mine = static_cast<int64_t>(sum >> 1);
+  const int64_t highest = comm.allreduce_max(mine, what + " checksum");
+  return comm.allreduce_max(highest != mine ? 1 : 0, what + " checksum agreement") == 0;
 }
 
 }  // namespace dpst::dist

@@ -3,13 +3,14 @@
 // nothing), MpiComm (CPU tensors, MPI), NcclComm (CUDA tensors; comm_nccl.cpp, built only
 // with CUDA + NCCL). Sizes are element counts, never byte counts. Every blocking call
 // honours the collective timeout and throws DistributedError naming the rank and the
-// operation instead of hanging.
+// operation instead of hanging. Outside src/dist, make_group_comm is the only way to a
+// Comm; <mpi.h> stays inside src/dist (dist/mpi_comm.h has the MPI_Comm-level factories).
 #pragma once
 
-#include <mpi.h>
-
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <torch/types.h>
 
@@ -48,17 +49,19 @@ struct CommOptions {
 // A group of one: no communication at all.
 std::unique_ptr<Comm> make_single_process_comm();
 
-// MPI over `group` (not owned; must outlive the Comm). CPU tensors only.
-std::unique_ptr<Comm> make_mpi_comm(MPI_Comm group, const CommOptions& options);
-
-// NCCL over the ranks of `group` (unique id broadcast over it), for CUDA tensors on
-// `device_index`. Throws DistributedError when dpst was built without NCCL.
-std::unique_ptr<Comm> make_nccl_comm(MPI_Comm group, int device_index, const CommOptions& options);
-
-// Picks the backend: size 1 -> single process; CUDA device -> NCCL; else MPI.
-std::unique_ptr<Comm> make_comm(MPI_Comm group, const torch::Device& device, const CommOptions& options);
+// Forms the rank group of every world rank that passes the same `color` (ordered by world
+// rank, marian's createCommunicator) and returns an owning Comm over it: single-process
+// for a group of one, NCCL for a CUDA device, MPI otherwise. The group's MPI
+// communicator is freed with the Comm. Collective over the world: every rank calls it.
+std::unique_ptr<Comm> make_group_comm(int color, const torch::Device& device, const CommOptions& options);
 
 // Checksum of tensors' bytes (FNV-1a over the raw data), to prove ranks hold identical weights.
 uint64_t checksum(const std::vector<torch::Tensor>& tensors);
+
+// True on every rank iff every rank of the group holds bit-identical `tensors` (a
+// checksum agreement: two max-reductions, no tensor traffic). *checksum_out gets this
+// rank's checksum, for the log.
+bool identical_on_all_ranks(Comm& comm, const std::vector<torch::Tensor>& tensors, uint64_t* checksum_out,
+                            const std::string& what);
 
 }  // namespace dpst::dist

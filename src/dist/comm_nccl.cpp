@@ -9,10 +9,14 @@
 #include <nccl.h>
 
 #include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
 #include <thread>
 
 #include "common/errors.h"
 #include "dist/comm.h"
+#include "dist/mpi_comm.h"
 #include "dist/nccl_host.h"
 
 namespace dpst::dist {
@@ -69,13 +73,13 @@ class NcclComm final : public Comm {
  public:
   NcclComm(MPI_Comm group, int device_index, const CommOptions& options)
       : device_index_(device_index), options_(options) {
-    MPI_Comm_rank(group, &rank_);
-    MPI_Comm_size(group, &size_);
+    const int world_rank = world_rank_for_messages();
+    check_mpi(MPI_Comm_rank(group, &rank_), world_rank, "MPI_Comm_rank of the group");
+    check_mpi(MPI_Comm_size(group, &size_), world_rank, "MPI_Comm_size of the group");
     c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device_index_));
     ncclUniqueId id;
     if (rank_ == 0) DPST_NCCL_OK(ncclGetUniqueId(&id), "ncclGetUniqueId");
-    const int rc = MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, group);
-    DPST_CHECK(rc == MPI_SUCCESS, DistributedError, "rank " << rank_ << ": broadcasting the NCCL unique id failed");
+    check_mpi(MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, group), rank_, "broadcasting the NCCL unique id");
     DPST_NCCL_OK(ncclCommInitRank(&comm_, size_, id, rank_), "rank " << rank_ << ": ncclCommInitRank");
     DPST_CUDA_OK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
     scratch_ = torch::zeros({1}, torch::TensorOptions().dtype(torch::kLong).device(torch::kCUDA, device_index_));

@@ -1,6 +1,7 @@
 #include "dist/grad_reducer.h"
 
 #include <chrono>
+#include <cstdint>
 
 #include "common/errors.h"
 

@@ -6,6 +6,7 @@
 // With a group of one, no hooks are installed and nothing is copied.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>

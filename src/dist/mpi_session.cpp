@@ -1,16 +1,17 @@
 #include "dist/mpi_session.h"
 
-#include <mpi.h>
-
+#include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 #include "common/errors.h"
+#include "dist/mpi_comm.h"
 
 namespace dpst::dist {
 
 MpiSession::MpiSession(int* argc, char*** argv) {
   int initialized = 0;
-  MPI_Initialized(&initialized);
+  check_mpi(MPI_Initialized(&initialized), -1, "MPI_Initialized");
   if (!initialized) {
     // MULTIPLE: the gradient reducer may post MPI calls from autograd's thread while the
     // training thread also communicates.
@@ -18,29 +19,51 @@ MpiSession::MpiSession(int* argc, char*** argv) {
     DPST_CHECK(rc == MPI_SUCCESS, DistributedError, "MPI_Init_thread failed with code " << rc);
     owns_init_ = true;
   } else {
-    MPI_Query_thread(&thread_level_);
+    check_mpi(MPI_Query_thread(&thread_level_), -1, "MPI_Query_thread");
   }
   // Errors come back as return codes so dpst can report them with context.
-  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-  MPI_Comm_rank(MPI_COMM_WORLD, &world_rank_);
-  MPI_Comm_size(MPI_COMM_WORLD, &world_size_);
+  check_mpi(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN), -1, "setting the world's error handler");
+  check_mpi(MPI_Comm_rank(MPI_COMM_WORLD, &world_rank_), -1, "MPI_Comm_rank of the world");
+  check_mpi(MPI_Comm_size(MPI_COMM_WORLD, &world_size_), world_rank_, "MPI_Comm_size of the world");
   MPI_Comm node = MPI_COMM_NULL;
-  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world_rank_, MPI_INFO_NULL, &node);
-  MPI_Comm_rank(node, &local_rank_);
-  MPI_Comm_size(node, &local_size_);
-  MPI_Comm_free(&node);
+  check_mpi(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world_rank_, MPI_INFO_NULL, &node), world_rank_,
+            "finding the ranks on this node (MPI_Comm_split_type)");
+  check_mpi(MPI_Comm_rank(node, &local_rank_), world_rank_, "MPI_Comm_rank on this node");
+  check_mpi(MPI_Comm_size(node, &local_size_), world_rank_, "MPI_Comm_size on this node");
+  check_mpi(MPI_Comm_free(&node), world_rank_, "MPI_Comm_free of the node communicator");
 }
 
 MpiSession::~MpiSession() {
   int finalized = 0;
-  MPI_Finalized(&finalized);
-  if (owns_init_ && !finalized) MPI_Finalize();
+  if (MPI_Finalized(&finalized) != MPI_SUCCESS || finalized || !owns_init_) return;
+  // A destructor cannot throw; the job is ending anyway.
+  if (MPI_Finalize() != MPI_SUCCESS) std::fprintf(stderr, "rank %d: MPI_Finalize failed\n", world_rank_);
+}
+
+void MpiSession::barrier(const std::string& what, double timeout_s) const {
+  if (world_size_ == 1) return;
+  MPI_Request request;
+  check_mpi(MPI_Ibarrier(MPI_COMM_WORLD, &request), world_rank_, what);
+  std::vector<MPI_Request> requests{request};
+  wait_with_timeout(requests, timeout_s, world_rank_, what);
+}
+
+std::string MpiSession::library_version() {
+  char text[MPI_MAX_LIBRARY_VERSION_STRING];
+  int len = 0;
+  if (MPI_Get_library_version(text, &len) != MPI_SUCCESS) return "unknown";  // callable before MPI_Init
+  std::string s(text, static_cast<size_t>(len));
+  const auto cut = s.find_first_of(",\n");
+  if (cut != std::string::npos) s.resize(cut);
+  int major = 0, minor = 0;
+  if (MPI_Get_version(&major, &minor) != MPI_SUCCESS) return s;
+  return s + " (MPI " + std::to_string(major) + "." + std::to_string(minor) + ")";
 }
 
 void MpiSession::abort_job(int exit_code) {
   int initialized = 0;
-  MPI_Initialized(&initialized);
-  if (initialized) MPI_Abort(MPI_COMM_WORLD, exit_code);
+  // MPI_Abort does not return when it works; _Exit ends this process whatever happened.
+  if (MPI_Initialized(&initialized) == MPI_SUCCESS && initialized) MPI_Abort(MPI_COMM_WORLD, exit_code);
   std::_Exit(exit_code);
 }
 

@@ -2,6 +2,8 @@
 // destructor. A process started without mpirun/srun is a world of one.
 #pragma once
 
+#include <string>
+
 namespace dpst::dist {
 
 class MpiSession {
@@ -16,6 +18,13 @@ class MpiSession {
   int local_rank() const { return local_rank_; }  // rank among processes on this node
   int local_size() const { return local_size_; }
   int thread_level() const { return thread_level_; }  // MPI_THREAD_* actually provided
+
+  // Every world rank waits here for the others, at most timeout_s (train.collective_timeout_s);
+  // then DistributedError names this rank and `what`. Free for a world of one.
+  void barrier(const std::string& what, double timeout_s) const;
+
+  // "Open MPI v4.1.4 (MPI 3.1)": the MPI library's version (callable before MPI_Init).
+  static std::string library_version();
 
   // Ends every rank of the job at once (MPI_Abort). For unrecoverable errors on one rank.
   [[noreturn]] static void abort_job(int exit_code);

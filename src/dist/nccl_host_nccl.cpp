@@ -1,6 +1,7 @@
 #include "dist/nccl_host.h"
 
 #include <sstream>
+#include <string>
 
 #include "common/errors.h"
 

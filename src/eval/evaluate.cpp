@@ -5,15 +5,17 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <memory>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "common/atomic_file.h"
 #include "common/errors.h"
-#include "common/hash.h"
 #include "data/image_tensor.h"
-#include "data/atomic_output.h"
 #include "data/image_io.h"
 #include "eval/metrics.h"
+#include "models/provenance_text.h"
 
 namespace dpst::eval {
 namespace fs = std::filesystem;
@@ -64,11 +66,7 @@ EvalMetrics evaluate(models::TransformNetImpl& net, const data::Dataset& val, mo
     const auto terms = loss(y, vgg_out, depth_out, targets).values();
     const double b = static_cast<double>(indices.size());
     // Each term is a mean over the batch, so batch-weighted sums give the mean over images.
-    m.content += b * terms.at("content");
-    m.style += b * terms.at("style");
-    m.depth += b * terms.at("depth");
-    m.tv += b * terms.at("tv");
-    m.total += b * terms.at("total");
+    for (const char* name : losses::kTermNames) m.term(name) += b * terms.at(name);
 
     const torch::Tensor dx = targets.depth.at("output").to(torch::kCPU), dy = depth_out.at("output").to(torch::kCPU);
     const torch::Tensor xc = x.to(torch::kCPU), yc = y.to(torch::kCPU);
@@ -83,12 +81,19 @@ EvalMetrics evaluate(models::TransformNetImpl& net, const data::Dataset& val, mo
     }
   }
   const double count = static_cast<double>(n);
-  for (double* v : {&m.content, &m.style, &m.depth, &m.tv, &m.total, &m.ordinal_agreement, &m.depth_pearson,
-                    &m.depth_ssim, &m.ssim_gray})
-    *v /= count;
+  for (const char* name : losses::kTermNames) m.term(name) /= count;
+  for (double* v : {&m.ordinal_agreement, &m.depth_pearson, &m.depth_ssim, &m.ssim_gray}) *v /= count;
   m.images = n;
   m.images_per_second = forward_seconds > 0 ? count / forward_seconds : 0;
   return m;
+}
+
+double& EvalMetrics::term(std::string_view name) {
+  double* slots[] = {&content, &style, &depth, &tv, &total};  // losses::kTermNames' order
+  static_assert(sizeof slots / sizeof slots[0] == losses::kNumTerms, "one slot per term name");
+  const int i = losses::term_index(name);
+  DPST_CHECK(i >= 0, InternalError, "'" << name << "' is not a loss term");
+  return *slots[i];
 }
 
 losses::TrialLoss trial_loss_for_eval(const config::Config& config, models::Vgg16& vgg, torch::Device device) {
@@ -97,14 +102,11 @@ losses::TrialLoss trial_loss_for_eval(const config::Config& config, models::Vgg1
   return losses::TrialLoss::from_config(config, vgg, style.to(device));
 }
 
-std::string config_hash(const config::Config& config) { return hex8(fnv1a32(config.dump())); }
-
 std::string loss_nets_label(const models::LossNets& nets) {
-  if (!nets.random_init()) return "pretrained";
-  std::string which;
-  if (nets.vgg.provenance.random_init) which = "vgg16";
-  if (nets.depth.net && nets.depth.provenance.random_init) which += which.empty() ? "hourglass" : ", hourglass";
-  return "RANDOM INIT (" + which + ")";
+  std::vector<std::string> random;
+  if (nets.vgg.provenance.random_init) random.push_back("vgg16");
+  if (nets.depth.net && nets.depth.provenance.random_init) random.push_back("hourglass");
+  return models::loss_nets_label(random, models::NetListStyle::kParenthesised);
 }
 
 std::string format_number(double value) {
@@ -114,17 +116,6 @@ std::string format_number(double value) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.6g", value);
   return buf;
-}
-
-void write_text_file(const fs::path& path, const std::string& text) {
-  data::AtomicOutputFile out(path, /*overwrite=*/true);
-  {
-    std::ofstream f(out.write_path(), std::ios::binary);
-    f << text;
-    f.flush();
-    DPST_CHECK(f.good(), OutputError, path.string() << ": cannot write (disk full or permissions?)");
-  }
-  out.commit();
 }
 
 namespace {
@@ -156,7 +147,7 @@ TrialEval evaluate_model(const fs::path& model, const config::Config& config, co
   r.style = config.get_path("loss.style_image").stem().string();
   r.depth_weight = config.get_float("loss.depth_weight");
   r.depth_layers = joined(config.get_strings("loss.depth_layers"), "+");
-  r.config_hash = config_hash(config);
+  r.config_hash = config.hash();
   r.dataset = options.data.empty() ? config.get_path("data.path") : fs::absolute(options.data).lexically_normal();
   r.split = config.get_string("data.val_split");
   r.pairs = config.get_int("eval.pairs");
@@ -195,7 +186,7 @@ TrialEval evaluate_trial(const fs::path& trial_dir, const TrialEvalOptions& opti
   DPST_CHECK(fs::exists(trial_dir / "config.yaml"), InputError,
              trial_dir.string() << ": no config.yaml (not a trial folder)");
   TrialEval r = evaluate_model(trial_dir / "model.h5", load_trial_config(trial_dir / "config.yaml"), options, shared);
-  if (options.write_json) write_text_file(trial_dir / "eval.json", eval_json(r));
+  if (options.write_json) write_file_atomically(trial_dir / "eval.json", eval_json(r));
   return r;
 }
 
@@ -220,15 +211,11 @@ std::string eval_json(const TrialEval& r) {
   j["pairs_per_image"] = r.pairs;
   j["ordinal_threshold"] = kOrdinalThreshold;
   const EvalMetrics& m = r.metrics;
-  j["metrics"] = {{"content", num(m.content)},
-                  {"style", num(m.style)},
-                  {"depth", num(m.depth)},
-                  {"tv", num(m.tv)},
-                  {"total", num(m.total)},
-                  {"ordinal_agreement", num(m.ordinal_agreement)},
+  j["metrics"] = {{"ordinal_agreement", num(m.ordinal_agreement)},
                   {"depth_pearson", num(m.depth_pearson)},
                   {"depth_ssim", num(m.depth_ssim)},
                   {"ssim_gray", num(m.ssim_gray)}};
+  for (const char* name : losses::kTermNames) j["metrics"][name] = num(m.term(name));
   return j.dump(2) + "\n";
 }
 

@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
+#include <string_view>
 
 #include <torch/torch.h>
 
@@ -38,6 +40,9 @@ struct EvalMetrics {
   int64_t images = 0;
   double content = 0, style = 0, depth = 0, tv = 0;
   double total = 0;               // Σ λ·term with the trial's λ's
+  // The loss term called `name` (losses::kTermNames); throws InternalError for another.
+  double& term(std::string_view name);
+  double term(std::string_view name) const { return const_cast<EvalMetrics*>(this)->term(name); }
   double ordinal_agreement = 0;   // 1 − WHDR of δ(x) vs δ(ŷ)
   double depth_pearson = 0;       // Pearson of min-max-normalised δ(x), δ(ŷ)
   double depth_ssim = 0;          // SSIM of the same maps
@@ -61,9 +66,6 @@ EvalMetrics evaluate(models::TransformNetImpl& net, const data::Dataset& val, mo
 // loss.style_size), for evaluation.
 losses::TrialLoss trial_loss_for_eval(const config::Config& config, models::Vgg16& vgg, torch::Device device);
 
-// FNV-1a (32 bits) of text as 8 hex digits: the configuration hash printed in tables
-// (same as the sweep's summary.md: of the config's --dump-config text).
-std::string config_hash(const config::Config& config);
 
 // "pretrained" or "RANDOM INIT (vgg16, hourglass)": which loss networks are random.
 std::string loss_nets_label(const models::LossNets& nets);
@@ -120,8 +122,5 @@ std::string eval_json(const TrialEval& result);
 
 // A finite value as "%.6g", NaN/Inf as "nan"/"inf": the one number format of every file.
 std::string format_number(double value);
-
-// Writes text to path atomically (temporary + rename). Throws OutputError.
-void write_text_file(const std::filesystem::path& path, const std::string& text);
 
 }  // namespace dpst::eval

@@ -1,12 +1,15 @@
 #include "eval/grid.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <torch/torch.h>
 
+#include "common/atomic_file.h"
 #include "common/errors.h"
 #include "eval/metrics.h"
 
@@ -109,7 +112,7 @@ void write_png(const cv::Mat& rgb, const std::filesystem::path& path) {
   cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
   std::vector<uint8_t> bytes;
   DPST_CHECK(cv::imencode(".png", bgr, bytes), OutputError, path.string() << ": cannot encode the grid as PNG");
-  write_text_file(path, std::string(bytes.begin(), bytes.end()));
+  write_file_atomically(path, std::string(bytes.begin(), bytes.end()));
 }
 
 }  // namespace dpst::eval

@@ -1,6 +1,7 @@
 #include "eval/sweep_eval.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "common/errors.h"
 #include "eval/curves.h"
@@ -133,7 +134,7 @@ EvalRunResult run_eval(const EvalRunOptions& o) {
     }
     // The sweep's base config names the whole sweep; without it, the first trial's.
     const fs::path base = o.target / "sweep.yaml";
-    how.config_hash = fs::exists(base) ? config_hash(load_trial_config(base)) + " (sweep.yaml)"
+    how.config_hash = fs::exists(base) ? load_trial_config(base).hash() + " (sweep.yaml)"
                                        : result.rows.front().config_hash + " (" + result.rows.front().id + ")";
     if (out.empty()) out = o.target;
   } else {

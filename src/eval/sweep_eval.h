@@ -2,6 +2,7 @@
 // model) and write the ablation tables and the per-style image grids.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>

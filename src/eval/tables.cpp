@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <sstream>
 
+#include "common/atomic_file.h"
+#include "losses/term_names.h"
+#include "models/provenance_text.h"
+
 namespace dpst::eval {
 namespace {
 
@@ -43,13 +47,20 @@ std::vector<std::string> provenance_lines(const TableProvenance& how) {
 }
 
 const std::vector<std::string>& metric_columns() {
-  static const std::vector<std::string> kColumns = {"content", "style",   "depth",      "tv",       "total",
-                                                    "ordinal", "pearson", "depth_ssim", "ssim_gray"};
+  static const std::vector<std::string> kColumns = [] {
+    std::vector<std::string> columns;
+    for (const char* name : losses::kTermNames) columns.emplace_back(name);
+    for (const char* metric : {"ordinal", "pearson", "depth_ssim", "ssim_gray"}) columns.emplace_back(metric);
+    return columns;
+  }();
   return kColumns;
 }
 
 std::vector<double> metric_values(const EvalMetrics& m) {
-  return {m.content, m.style, m.depth, m.tv, m.total, m.ordinal_agreement, m.depth_pearson, m.depth_ssim, m.ssim_gray};
+  std::vector<double> values;
+  for (const char* name : losses::kTermNames) values.push_back(m.term(name));
+  for (double v : {m.ordinal_agreement, m.depth_pearson, m.depth_ssim, m.ssim_gray}) values.push_back(v);
+  return values;
 }
 
 std::vector<std::string> styles_of(const std::vector<TrialEval>& rows) {
@@ -109,8 +120,8 @@ std::string ablation_markdown(const TableProvenance& how, const std::vector<Tria
   os << "# Depth-preservation ablation\n\n";
   for (const auto& line : provenance_lines(how)) os << "- " << md(line) << "\n";
   if (how.loss_nets != "pretrained")
-    os << "\n**The loss networks are RANDOM INIT (loss_nets.allow_random_init): these numbers show the pipeline, "
-          "not real style or depth quality.**\n";
+    os << "\n**The loss networks are " << models::kRandomInit
+       << " (loss_nets.allow_random_init): these numbers show the pipeline, not real style or depth quality.**\n";
   os << "\n" << kWhatMetrics << "\n\n## All trials\n\n";
   os << "| trial | style | λ3 | depth layers | images |";
   for (const auto& c : metric_columns()) os << " " << c << " |";
@@ -161,8 +172,8 @@ std::string ablation_markdown(const TableProvenance& how, const std::vector<Tria
 std::vector<std::filesystem::path> write_tables(const std::filesystem::path& dir, const TableProvenance& how,
                                                 const std::vector<TrialEval>& rows) {
   const auto csv = dir / "ablation.csv", markdown = dir / "ablation.md";
-  write_text_file(csv, ablation_csv(how, rows));
-  write_text_file(markdown, ablation_markdown(how, rows));
+  write_file_atomically(csv, ablation_csv(how, rows));
+  write_file_atomically(markdown, ablation_markdown(how, rows));
   return {csv, markdown};
 }
 

@@ -4,6 +4,7 @@
 // throughput), so evaluating the same models again writes the same bytes.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>

@@ -1,5 +1,7 @@
 #include "losses/terms.h"
 
+#include <cstdint>
+
 #include "common/errors.h"
 
 namespace dpst::losses {

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <sstream>
+#include <vector>
 
 #include "common/errors.h"
 
@@ -38,9 +40,21 @@ std::map<std::string, torch::Tensor> style_grams(models::Vgg16& vgg, const torch
   return out;
 }
 
+const torch::Tensor& LossTerms::operator[](std::string_view name) const {
+  const torch::Tensor* slots[] = {&content, &style, &depth, &tv, &total};  // kTermNames' order
+  static_assert(sizeof slots / sizeof slots[0] == kNumTerms, "one slot per term name");
+  const int i = term_index(name);
+  DPST_CHECK(i >= 0, InternalError, "'" << name << "' is not a loss term");
+  return *slots[i];
+}
+
 std::map<std::string, double> LossTerms::values() const {
-  auto v = [](const torch::Tensor& t) { return t.defined() ? t.item<double>() : std::nan(""); };
-  return {{"content", v(content)}, {"style", v(style)}, {"depth", v(depth)}, {"tv", v(tv)}, {"total", v(total)}};
+  std::map<std::string, double> out;
+  for (const char* name : kTermNames) {
+    const torch::Tensor& t = (*this)[name];
+    out[name] = t.defined() ? t.item<double>() : std::nan("");
+  }
+  return out;
 }
 
 TrialLoss::TrialLoss(LossWeights weights, LossLayers layers, std::map<std::string, torch::Tensor> grams)
@@ -107,13 +121,8 @@ LossTerms TrialLoss::operator()(const torch::Tensor& y_hat, const Taps& vgg_out,
 void TrialLoss::check_finite(const LossTerms& terms, int64_t step, const std::string& trial) {
   const auto values = terms.values();
   std::vector<std::string> bad;
-  for (const char* name : {"content", "style", "depth", "tv", "total"}) {
-    const torch::Tensor& t = name == std::string("content") ? terms.content
-                             : name == std::string("style") ? terms.style
-                             : name == std::string("depth") ? terms.depth
-                             : name == std::string("tv")    ? terms.tv
-                                                            : terms.total;
-    if (t.defined() && !std::isfinite(values.at(name))) {
+  for (const char* name : kTermNames) {
+    if (terms[name].defined() && !std::isfinite(values.at(name))) {
       std::ostringstream os;
       os << name << " = " << values.at(name);
       bad.push_back(os.str());

@@ -1,10 +1,11 @@
 // The loss stack of one trial, designed for a pack of K co-trained trials on one batch x:
 //   1. targets = compute_targets(vgg, depth, x, union of the pack's layers)  — once per
 //      step, no-grad, shared by the pack;
-//   2. the pack's outputs ŷ_1..ŷ_K are concatenated and run through VGG16 (and the depth
-//      net) as ONE batch; slice_taps(taps, m*B, B) gives trial m's rows;
-//   3. terms_m = trial_m(ŷ_m, vgg slice, depth slice, targets); Σ_m terms_m.total is
-//      backpropagated once.
+//   2. the frozen nets see the pack's outputs ŷ_1..ŷ_K either as ONE concatenated batch
+//      (slice_taps(taps, m*B, B) gives trial m's rows) or one trial at a time
+//      (sweep.pack_frozen_pass, train/pack_trainer.h);
+//   3. terms_m = trial_m(ŷ_m, its taps, targets); backward runs over Σ_m terms_m.total
+//      (joint) or over each trial's total in turn.
 // Each trial holds its own λ's, layer sets and style Grams (computed once, at
 // construction). A term whose λ is 0 is still reported when its taps are given, but is
 // left out of the total (so λ3 = 0 is exactly the Johnson et al. baseline).
@@ -13,10 +14,12 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <torch/torch.h>
 
 #include "config/config.h"
+#include "losses/term_names.h"
 #include "losses/terms.h"
 #include "models/hourglass.h"
 #include "models/vgg16.h"
@@ -54,7 +57,9 @@ std::map<std::string, torch::Tensor> style_grams(models::Vgg16& vgg, const torch
 // λ > 0. A term that was not computed is an undefined tensor.
 struct LossTerms {
   torch::Tensor content, style, depth, tv, total;
-  // Host values (synchronises with the device); NaN for a term not computed.
+  // The term called `name` (one of kTermNames); throws InternalError for another name.
+  const torch::Tensor& operator[](std::string_view name) const;
+  // Host values by name (synchronises with the device); NaN for a term not computed.
   std::map<std::string, double> values() const;
 };
 

@@ -1,6 +1,7 @@
 #include "models/det_init.h"
 
 #include <cmath>
+#include <vector>
 
 #include "common/errors.h"
 

@@ -1,6 +1,8 @@
 #include "models/hourglass.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <memory>
 
 #include "common/errors.h"
 #include "models/macs.h"

@@ -1,5 +1,7 @@
 #include "models/loss_nets.h"
 
+#include <memory>
+
 #include <spdlog/spdlog.h>
 
 #include "common/errors.h"

@@ -2,7 +2,9 @@
 // weight files (export/import in pytorch/examples' TransformerNet layout).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 

@@ -1,5 +1,7 @@
 #include "models/macs.h"
 
+#include <cstdint>
+
 namespace dpst::models {
 namespace {
 thread_local MacCounter* active_counter = nullptr;

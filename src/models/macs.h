@@ -4,6 +4,8 @@
 // benchmark count convolutions only (norms, pools, upsampling and ReLUs are < 1%).
 #pragma once
 
+#include <cstdint>
+
 #include <torch/torch.h>
 
 namespace dpst::models {

@@ -1,6 +1,7 @@
 #include "models/taps.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <sstream>
 
 #include "common/errors.h"

@@ -1,6 +1,7 @@
 // Named intermediate activations ("taps") of the frozen loss networks.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>

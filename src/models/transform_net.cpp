@@ -1,6 +1,8 @@
 #include "models/transform_net.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <string>
 
 #include "common/errors.h"
 #include "models/macs.h"

@@ -11,7 +11,9 @@
 // user of an exported dpst model feeds x/255 and multiplies the output by 255.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <string>
 #include <utility>
 #include <vector>
 

@@ -1,6 +1,8 @@
 #include "models/vgg16.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <vector>
 
 #include "common/errors.h"
 #include "models/macs.h"

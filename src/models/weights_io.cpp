@@ -2,10 +2,13 @@
 
 #include <hdf5.h>
 
+#include <cstdint>
 #include <set>
 #include <sstream>
 #include <system_error>
+#include <vector>
 
+#include "common/atomic_file.h"
 #include "common/errors.h"
 #include "data/h5_util.h"
 
@@ -245,13 +248,12 @@ std::map<std::string, torch::Tensor> read_all_tensors(const fs::path& path) {
 void write_tensors(const fs::path& path, const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
                    const std::map<std::string, std::string>& attributes) {
   h5::quiet_errors();
-  const fs::path tmp = path.string() + ".tmp";
-  {
+  if (path.has_parent_path()) {
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+  }
+  write_atomically(path, [&](const fs::path& tmp) {
     auto guard = h5::lock();
-    if (path.has_parent_path()) {
-      std::error_code ec;
-      fs::create_directories(path.parent_path(), ec);
-    }
     h5::Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
     DPST_CHECK(file.valid(), OutputError,
                "cannot create weight file '" << tmp.string() << "' (" << h5::last_error() << ")");
@@ -273,10 +275,7 @@ void write_tensors(const fs::path& path, const std::vector<std::pair<std::string
                  "cannot write attribute '" << key << "' to '" << tmp.string() << "'");
     DPST_CHECK(H5Fflush(file.get(), H5F_SCOPE_GLOBAL) >= 0, OutputError,
                "cannot flush weight file '" << tmp.string() << "' (" << h5::last_error() << ")");
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  DPST_CHECK(!ec, OutputError, "cannot rename '" << tmp.string() << "' to '" << path.string() << "': " << ec.message());
+  });
 }
 
 void save_weights(const torch::nn::Module& module, const fs::path& path,

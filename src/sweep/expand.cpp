@@ -1,5 +1,10 @@
 // Expansion of sweep.axes into validated trials (see sweep.h for the order and the draws).
+#include <cstdint>
+#include <filesystem>
+#include <map>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "config/cross_checks.h"
 #include "sweep/random_draw.h"

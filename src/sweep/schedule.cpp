@@ -1,6 +1,9 @@
 // Packs, their rank groups, and the --list-trials table.
 #include <algorithm>
+#include <filesystem>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "sweep/sweep.h"
 

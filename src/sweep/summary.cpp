@@ -9,16 +9,22 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
+#include <string>
+#include <vector>
 
+#include "common/atomic_file.h"
 #include "common/errors.h"
+#include "losses/term_names.h"
+#include "models/provenance_text.h"
 #include "models/weights_io.h"
 #include "sweep/summary_csv.h"
 #include "sweep/sweep.h"
 #include "sweep/trial_id.h"
-#include "train/checkpoint_store.h"
 
 namespace dpst::sweep {
 namespace {
@@ -58,6 +64,12 @@ std::vector<std::string> trailing_columns() {
   return cols;
 }
 
+std::string joined(const std::vector<std::string>& items, const std::string& separator) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? separator : "") + items[i];
+  return out;
+}
+
 std::string utc_now() {
   const std::time_t now = std::time(nullptr);
   std::tm tm{};
@@ -83,10 +95,7 @@ std::string loss_nets_text(const config::Config& c) {
   // The depth network's variant when this trial uses it (loading checked it against the file).
   const std::string depth =
       c.get_float("loss.depth_weight") > 0 ? "; depth network " + c.get_string("loss_nets.depth_net") : std::string();
-  if (random.empty()) return "pretrained" + depth;
-  std::string s = "RANDOM INIT:";
-  for (size_t i = 0; i < random.size(); ++i) s += (i ? ", " : " ") + random[i];
-  return s + depth;
+  return models::loss_nets_label(random, models::NetListStyle::kColon) + depth;
 }
 
 using Row = std::map<std::string, std::string>;
@@ -197,7 +206,11 @@ std::string md_text(const fs::path& sweep_dir, const Table& table, const std::st
 }  // namespace
 
 const std::vector<std::string>& summary_loss_columns() {
-  static const std::vector<std::string> kColumns = {"content", "style", "depth", "tv", "total"};
+  static const std::vector<std::string> kColumns = [] {
+    std::vector<std::string> columns;
+    for (const char* name : losses::kTermNames) columns.emplace_back(name);
+    return columns;
+  }();
   return kColumns;
 }
 
@@ -208,7 +221,7 @@ void record_result(const fs::path& sweep_dir, const Trial& trial, const TrialRes
   const auto& loss_cols = summary_loss_columns();
   for (const auto& [name, value] : result.losses) {
     DPST_CHECK(std::find(loss_cols.begin(), loss_cols.end(), name) != loss_cols.end(), InternalError,
-               "trial " << trial.id << ": '" << name << "' is not a summary loss column (content, style, depth, tv, total)");
+               "trial " << trial.id << ": '" << name << "' is not a summary loss column (" << joined(loss_cols, ", ") << ")");
   }
   std::error_code ec;
   fs::create_directories(sweep_dir, ec);
@@ -234,8 +247,8 @@ void record_result(const fs::path& sweep_dir, const Trial& trial, const TrialRes
   table.rows[trial.id] = std::move(row);
 
   // Each file is replaced whole; a reader sees the old or the new table, never half.
-  train::write_file_atomically(sweep_dir / "summary.csv", csv_text(table));
-  train::write_file_atomically(sweep_dir / "summary.md", md_text(sweep_dir, table, made_by));
+  write_file_atomically(sweep_dir / "summary.csv", csv_text(table));
+  write_file_atomically(sweep_dir / "summary.md", md_text(sweep_dir, table, made_by));
 }
 
 std::string summary_header(const config::Config& base, const std::string& command_line) {
@@ -245,7 +258,7 @@ std::string summary_header(const config::Config& base, const std::string& comman
     std::replace(cmd.begin(), cmd.end(), '`', '\'');  // keep the code span closed
     os << "- command: `" << cmd << "`\n";
   }
-  os << "- configuration: hash " << hex8(fnv1a32(base.dump()))
+  os << "- configuration: hash " << base.hash()
      << " (FNV-1a of the resolved base configuration, dpst-dist --dump-config)\n";
   // The depth network is loaded only when some trial has loss.depth_weight > 0.
   // (doubles, not YAML::Node: assigning a Node would rewrite the config's own value.)
@@ -259,9 +272,10 @@ std::string summary_header(const config::Config& base, const std::string& comman
   const auto vgg = base.get_path("loss_nets.vgg16_weights");
   const auto depth = base.get_path("loss_nets.depth_weights");
   const bool random = vgg.empty() || (depth_used && depth.empty());
-  os << "- loss networks: vgg16 " << (vgg.empty() ? "**RANDOM INIT**" : vgg.string()) << "; depth ";
+  const std::string flagged = std::string("**") + models::kRandomInit + "**";
+  os << "- loss networks: vgg16 " << (vgg.empty() ? flagged : vgg.string()) << "; depth ";
   if (depth_used) os << base.get_string("loss_nets.depth_net") << " (loss_nets.depth_net) ";
-  os << (!depth.empty() ? depth.string() : depth_used ? "**RANDOM INIT**" : "not used (loss.depth_weight is 0)");
+  os << (!depth.empty() ? depth.string() : depth_used ? flagged : "not used (loss.depth_weight is 0)");
   if (depth_used && !depth.empty()) {
     // What the file was converted from, as its converter recorded it.
     try {
@@ -273,8 +287,7 @@ std::string summary_header(const config::Config& base, const std::string& comman
   }
   os << "\n";
   if (random) {
-    os << "- **RANDOM INIT loss networks: these losses are not comparable with pretrained ones "
-          "(see the loss_nets column).**\n";
+    os << "- **" << models::random_init_warning("these losses") << " (see the loss_nets column).**\n";
   }
   return os.str();
 }

@@ -1,4 +1,4 @@
-// src/sweep owns what turns one configuration into the trials of a sweep (DESIGN §9):
+// src/sweep owns what turns one configuration into the trials of a sweep (DESIGN.md §9):
 //  - expansion of sweep.axes (grid or seeded random search) into trials, each validated
 //    before anything runs;
 //  - the stable id and folder of a trial;

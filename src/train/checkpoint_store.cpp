@@ -1,6 +1,5 @@
 #include "train/checkpoint_store.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "common/atomic_file.h"
 #include "common/errors.h"
 #include "common/logging.h"
 
@@ -18,7 +18,6 @@ namespace dpst::train {
 namespace fs = std::filesystem;
 
 namespace {
-
 
 // Testing hook for the "disk full during a checkpoint" path: DPST_FAULT_INJECT=
 // checkpoint-write makes the next save fail after its files are written, as an
@@ -34,34 +33,6 @@ void fsync_tree(const fs::path& dir) {
 }
 
 }  // namespace
-
-void fsync_path(const fs::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  DPST_CHECK(fd >= 0, OutputError, path.string() << ": cannot open to sync: " << std::strerror(errno));
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  DPST_CHECK(rc == 0, OutputError, path.string() << ": fsync failed: " << std::strerror(err));
-}
-
-void write_file_atomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()));
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    DPST_CHECK(static_cast<bool>(out), OutputError, tmp.string() << ": cannot create: " << std::strerror(errno));
-    out << text;
-    out.flush();
-    DPST_CHECK(static_cast<bool>(out), OutputError, tmp.string() << ": write failed: " << std::strerror(errno));
-  }
-  fsync_path(tmp);
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    DPST_THROW(OutputError, path.string() << ": cannot move into place: " << ec.message());
-  }
-  fsync_path(path.parent_path().empty() ? fs::path(".") : path.parent_path());
-}
 
 CheckpointStore::CheckpointStore(fs::path dir, int keep) : dir_(std::move(dir)), keep_(std::max(1, keep)) {}
 

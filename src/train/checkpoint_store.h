@@ -36,11 +36,4 @@ class CheckpointStore {
   int keep_;
 };
 
-// Writes text to path atomically: a temporary file beside it, fsync, rename, fsync of
-// the folder. Throws OutputError naming the path.
-void write_file_atomically(const std::filesystem::path& path, const std::string& text);
-
-// fsync of one file or folder; throws OutputError naming it.
-void fsync_path(const std::filesystem::path& path);
-
 }  // namespace dpst::train

@@ -2,23 +2,29 @@
 
 #include <ATen/Context.h>
 
-#include <mpi.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
+#include <cstdint>
+#include <filesystem>
 #include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
 #include <torch/utils.h>
 
+#include "common/atomic_file.h"
 #include "common/errors.h"
 #include "common/logging.h"
 #include "dist/comm.h"
 #include "dist/device.h"
-#include "train/pack_trainer.h"
-#include "train/stop_signal.h"
 #include "eval/curves.h"
 #include "eval/evaluate.h"
 #include "sweep/sweep.h"
 #include "train/checkpoint_store.h"
+#include "train/pack_trainer.h"
+#include "train/stop_signal.h"
 #include "train/trial.h"
 
 namespace dpst::train {
@@ -87,28 +93,18 @@ Groups rank_groups(const config::Config& config, int world_rank, int world_size)
   return g;
 }
 
-int train_trials(const config::Config& config, const dist::MpiSession& mpi, const JobOptions& options) {
-  const bool leader = mpi.world_rank() == 0;
-  const bool is_sweep = config.get_string("sweep.method") != "none";
-  // Every trial is expanded and validated before anything runs.
-  const std::vector<sweep::Trial> trials = sweep::expand(config, mpi.world_size(), /*for_run=*/true);
-  const fs::path run_dir = config.get_path("run.output_dir") / config.get_string("run.name");
+// This rank's place in the job: its group, device, intra-op threads and communicator.
+struct RankSetup {
+  Groups groups;
+  GroupContext context;  // what train_pack needs; context.comm points into `comm`
+  std::unique_ptr<dist::Comm> comm;
+};
 
-  prepare_run_folder(run_dir, options, leader);
-  MPI_Barrier(MPI_COMM_WORLD);
-  logging::attach_run_log(run_dir);
-  if (leader && is_sweep) write_file_atomically(run_dir / "sweep.yaml", config.dump());
-
+RankSetup set_up_rank(const config::Config& config, const dist::MpiSession& mpi, const JobOptions& options) {
+  RankSetup rank;
   // Rank groups of consecutive world ranks; packs go to groups round robin.
-  const Groups groups = rank_groups(config, mpi.world_rank(), mpi.world_size());
-  MPI_Comm group;
-  MPI_Comm_split(MPI_COMM_WORLD, groups.index, mpi.world_rank(), &group);
-  const auto packs = sweep::make_packs(trials.size(), static_cast<int>(config.get_int("sweep.trials_per_pack")));
-  const auto my_packs = sweep::packs_of_group(packs.size(), groups.count, groups.index);
-  spdlog::info("{} trial(s) in {} pack(s) over {} group(s) of {} rank(s)", trials.size(), packs.size(), groups.count,
-               groups.size);
-
-  GroupContext ctx;
+  rank.groups = rank_groups(config, mpi.world_rank(), mpi.world_size());
+  GroupContext& ctx = rank.context;
   const std::string device_setting = config.get_string("train.device");
   ctx.device = dist::select_device(device_setting, "train.device", mpi.local_rank(), mpi.local_size());
   ctx.device_text = dist::describe_device(device_setting, "train.device", ctx.device);
@@ -119,79 +115,126 @@ int train_trials(const config::Config& config, const dist::MpiSession& mpi, cons
   torch::set_num_threads(ctx.threads);
   dist::CommOptions comm_options;
   comm_options.timeout_s = config.get_float("train.collective_timeout_s");
-  auto comm = dist::make_comm(group, ctx.device, comm_options);
-  ctx.comm = comm.get();
+  rank.comm = dist::make_group_comm(rank.groups.index, ctx.device, comm_options);
+  ctx.comm = rank.comm.get();
   ctx.world_size = mpi.world_size();
-  ctx.num_groups = groups.count;
-  ctx.group_index = groups.index;
+  ctx.num_groups = rank.groups.count;
+  ctx.group_index = rank.groups.index;
   ctx.resume = options.resume;
-  install_stop_handlers();
+  return rank;
+}
 
-  const int64_t iterations = config.get_int("train.iterations");
-  const std::string made_by = is_sweep ? sweep::summary_header(config, options.command_line) : std::string();
-  const bool groups_rank0 = comm->rank() == 0;
-  const bool eval_after = config.get_bool("eval.after_training");
+// Everything one job's packs share while they run.
+struct JobState {
+  const config::Config& config;
+  const std::vector<sweep::Trial>& trials;
+  fs::path run_dir;
+  bool is_sweep = false;
+  int64_t iterations = 0;
+  std::string made_by;  // the sweep summary's header
+  const RankSetup& rank;
   eval::EvalResources eval_resources;  // loss nets and val split, loaded once per group
-  int code = kExitOk;
-  for (size_t p : my_packs) {
-    std::vector<TrialSpec> specs;
-    std::vector<const sweep::Trial*> pack_trials;
-    for (size_t t : packs[p]) {
-      const fs::path dir = sweep::trial_dir(config, trials[t]);
-      const TrialStatus status = trial_status(dir, iterations);
-      // A finished trial is done; in a sweep a failed one is too (its FAILED file says
-      // why; delete it to retry). A single run is retried when started again.
-      if (status == TrialStatus::kFinished || (is_sweep && status == TrialStatus::kFailed)) {
-        spdlog::info("trial {}: {} earlier, skipped", trials[t].id, to_string(status));
-        // Its summary row may be missing if the job ended right after the trial did.
-        if (is_sweep && groups_rank0) sweep::record_result(run_dir, trials[t], result_from_folder(dir, status), made_by);
-        continue;
-      }
-      specs.push_back(TrialSpec{trials[t].id, trials[t].config, dir});
-      pack_trials.push_back(&trials[t]);
+  bool group_leader() const { return rank.comm->rank() == 0; }
+};
+
+// The trials of one pack that still need training. A finished trial is done; in a sweep
+// a failed one is too (its FAILED file says why; delete it to retry). A single run is
+// retried when started again.
+std::vector<TrialSpec> pending_trials(JobState& job, const std::vector<size_t>& pack,
+                                      std::vector<const sweep::Trial*>* pending) {
+  std::vector<TrialSpec> specs;
+  for (size_t t : pack) {
+    const sweep::Trial& trial = job.trials[t];
+    const fs::path dir = sweep::trial_dir(job.config, trial);
+    const TrialStatus status = trial_status(dir, job.iterations);
+    if (status == TrialStatus::kFinished || (job.is_sweep && status == TrialStatus::kFailed)) {
+      spdlog::info("trial {}: {} earlier, skipped", trial.id, to_string(status));
+      // Its summary row may be missing if the job ended right after the trial did.
+      if (job.is_sweep && job.group_leader())
+        sweep::record_result(job.run_dir, trial, result_from_folder(dir, status), job.made_by);
+      continue;
     }
+    specs.push_back(TrialSpec{trial.id, trial.config, dir});
+    pending->push_back(&trial);
+  }
+  return specs;
+}
+
+// After a pack: the summary rows, and for each finished trial its loss curves and (with
+// eval.after_training) its val metrics. Returns the exit code the pack asks for.
+int report_pack(JobState& job, const std::vector<TrialSpec>& specs, const std::vector<const sweep::Trial*>& trials,
+                const PackResult& result) {
+  int code = kExitOk;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const bool failed = result.status[i] == TrialStatus::kFailed;
+    if (failed && !job.is_sweep) code = kExitDiverged;
+    if (!job.group_leader()) continue;
+    if (job.is_sweep) {
+      sweep::TrialResult r{failed ? "failed" : "finished", result.steps, result.losses[i], result.failure[i]};
+      sweep::record_result(job.run_dir, *trials[i], r, job.made_by);
+    }
+    if (failed) {
+      spdlog::error("trial {} failed: {}", specs[i].id, result.failure[i]);
+      continue;
+    }
+    spdlog::info("trial {} done: model {}", specs[i].id, (specs[i].dir / "model.h5").string());
+    if (const auto why = eval::write_trial_curves(specs[i].dir)) {
+      spdlog::warn("trial {}: loss curves not drawn: {}", specs[i].id, *why);
+    } else {
+      spdlog::info("trial {}: loss curves {}", specs[i].id, (specs[i].dir / "curves.png").string());
+    }
+    if (job.config.get_bool("eval.after_training"))
+      evaluate_finished_trial(specs[i].dir, job.rank.context.device, &job.eval_resources);
+  }
+  return code;
+}
+
+void print_where_results_are(const JobState& job) {
+  spdlog::info("done. {}: {}", job.is_sweep ? "sweep" : "run", job.run_dir.string());
+  if (job.is_sweep) {
+    spdlog::info("      summary: {}", (job.run_dir / "summary.md").string());
+  } else {
+    spdlog::info("      model: {}", (job.run_dir / "model.h5").string());
+    spdlog::info("      metrics: {}", (job.run_dir / "metrics.jsonl").string());
+    spdlog::info("      checkpoints: {}", (job.run_dir / "checkpoints").string());
+  }
+  spdlog::info("      log: {}", (job.run_dir / "dpst.log").string());
+}
+
+int train_trials(const config::Config& config, const dist::MpiSession& mpi, const JobOptions& options) {
+  const bool leader = mpi.world_rank() == 0;
+  const bool is_sweep = config.get_string("sweep.method") != "none";
+  // Every trial is expanded and validated before anything runs.
+  const std::vector<sweep::Trial> trials = sweep::expand(config, mpi.world_size(), /*for_run=*/true);
+  const fs::path run_dir = config.get_path("run.output_dir") / config.get_string("run.name");
+
+  prepare_run_folder(run_dir, options, leader);
+  mpi.barrier("waiting for rank 0 to prepare the run folder", config.get_float("train.collective_timeout_s"));
+  logging::attach_run_log(run_dir);
+  if (leader && is_sweep) write_file_atomically(run_dir / "sweep.yaml", config.dump());
+
+  const RankSetup rank = set_up_rank(config, mpi, options);
+  const auto packs = sweep::make_packs(trials.size(), static_cast<int>(config.get_int("sweep.trials_per_pack")));
+  spdlog::info("{} trial(s) in {} pack(s) over {} group(s) of {} rank(s)", trials.size(), packs.size(),
+               rank.groups.count, rank.groups.size);
+
+  JobState job{config, trials, run_dir, is_sweep, config.get_int("train.iterations"),
+               is_sweep ? sweep::summary_header(config, options.command_line) : std::string(), rank, {}};
+  int code = kExitOk;
+  for (size_t p : sweep::packs_of_group(packs.size(), rank.groups.count, rank.groups.index)) {
+    std::vector<const sweep::Trial*> pending;
+    const std::vector<TrialSpec> specs = pending_trials(job, packs[p], &pending);
     if (specs.empty()) continue;
-    const PackResult result = train_pack(specs, ctx);
+    const PackResult result = train_pack(specs, rank.context);
     if (result.outcome == PackOutcome::kStopped) {
       spdlog::warn("stopped by signal {} after a checkpoint; rerun the same command to resume (exit code {})",
                    stop_signal(), static_cast<int>(kExitRequeue));
-      code = kExitRequeue;
-      break;
+      return kExitRequeue;
     }
-    for (size_t i = 0; i < specs.size(); ++i) {
-      const bool failed = result.status[i] == TrialStatus::kFailed;
-      if (failed) code = is_sweep ? code : kExitDiverged;
-      if (comm->rank() == 0) {
-        if (is_sweep) {
-          sweep::TrialResult r{failed ? "failed" : "finished", result.steps, result.losses[i], result.failure[i]};
-          sweep::record_result(run_dir, *pack_trials[i], r, made_by);
-        }
-        if (failed) {
-          spdlog::error("trial {} failed: {}", specs[i].id, result.failure[i]);
-        } else {
-          spdlog::info("trial {} done: model {}", specs[i].id, (specs[i].dir / "model.h5").string());
-          if (const auto why = eval::write_trial_curves(specs[i].dir)) {
-            spdlog::warn("trial {}: loss curves not drawn: {}", specs[i].id, *why);
-          } else {
-            spdlog::info("trial {}: loss curves {}", specs[i].id, (specs[i].dir / "curves.png").string());
-          }
-          if (eval_after) evaluate_finished_trial(specs[i].dir, ctx.device, &eval_resources);
-        }
-      }
-    }
+    const int pack_code = report_pack(job, specs, pending, result);
+    if (code == kExitOk) code = pack_code;
   }
-  if (code == kExitOk && leader) {
-    spdlog::info("done. {}: {}", is_sweep ? "sweep" : "run", run_dir.string());
-    if (is_sweep) spdlog::info("      summary: {}", (run_dir / "summary.md").string());
-    if (!is_sweep) {
-      spdlog::info("      model: {}", (run_dir / "model.h5").string());
-      spdlog::info("      metrics: {}", (run_dir / "metrics.jsonl").string());
-      spdlog::info("      checkpoints: {}", (run_dir / "checkpoints").string());
-    }
-    spdlog::info("      log: {}", (run_dir / "dpst.log").string());
-  }
-  comm.reset();
-  MPI_Comm_free(&group);
+  if (code == kExitOk && leader) print_where_results_are(job);
   return code;
 }
 

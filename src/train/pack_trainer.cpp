@@ -1,11 +1,22 @@
 #include "train/pack_trainer.h"
 
-#include <chrono>
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include <torch/optim/adam.h>
 
+#include "common/atomic_file.h"
 #include "common/errors.h"
 #include "common/logging.h"
 #include "data/dataset.h"
@@ -13,23 +24,33 @@
 #include "data/loader.h"
 #include "data/sampler.h"
 #include "dist/grad_reducer.h"
+#include "losses/term_names.h"
 #include "losses/trial_loss.h"
 #include "models/loss_nets.h"
+#include "models/provenance_text.h"
 #include "train/checkpoint_store.h"
 #include "train/mixed_precision.h"
 #include "train/run_files.h"
+#include "train/step_timer.h"
 #include "train/stop_signal.h"
 #include "train/trial_state.h"
 
 namespace dpst::train {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using losses::kNumTerms;
+using losses::kTermNames;
 
 namespace {
 
-const char* const kTermNames[] = {"content", "style", "depth", "tv", "total"};
-constexpr int kTerms = 5;
+// A value per loss term, by name (losses::kTermNames).
+using TermValues = std::map<std::string, double>;
+
+TermValues zero_terms() {
+  TermValues v;
+  for (const char* name : kTermNames) v[name] = 0.0;
+  return v;
+}
 
 // One trial of the pack while it trains.
 struct TrialRun {
@@ -42,7 +63,7 @@ struct TrialRun {
   std::unique_ptr<MetricsLog> metrics;
   bool failed = false;
   std::string failure;
-  std::array<double, kTerms> last{};  // group-mean terms at the last log step
+  TermValues last = zero_terms();  // group-mean terms at the last log step
   std::string label() const { return spec->id; }
 };
 
@@ -72,12 +93,26 @@ std::vector<torch::Tensor> state_tensors(torch::nn::Module& net) {
 
 // True on every rank iff all ranks of the group hold bit-identical weights.
 bool weights_identical(dist::Comm& comm, torch::nn::Module& net, uint64_t* checksum_out) {
-  const uint64_t sum = dist::checksum(state_tensors(net));
-  *checksum_out = sum;
-  const int64_t mine = static_cast<int64_t>(sum >> 1);
-  const int64_t highest = comm.allreduce_max(mine, "weights checksum");
-  return comm.allreduce_max(highest != mine ? 1 : 0, "weights checksum agreement") == 0;
+  return dist::identical_on_all_ranks(comm, state_tensors(net), checksum_out, "weights");
 }
+
+// "content 1.2e+00 style … tv … | total …": the terms of a progress line, in kTermNames' order.
+std::string terms_text(const TermValues& values) {
+  std::string out;
+  for (const char* name : kTermNames) {
+    if (!out.empty()) out += std::string(name) == "total" ? " | " : " ";
+    out += std::string(name) + " " + sci(values.at(name));
+  }
+  return out;
+}
+
+// What the ranks of a group agree on after each step's forward passes (one all-reduce):
+// whether any rank got a stop signal, and per trial which terms were NaN or Inf on any
+// rank. A trial with such a term does not step.
+struct StepAgreement {
+  bool stop = false;
+  std::vector<std::vector<std::string>> non_finite_terms;  // per trial of the pack, by term name
+};
 
 // The newest checkpoint step that every trial of the pack has complete.
 std::optional<int64_t> common_checkpoint_step(const std::vector<TrialRun>& runs) {
@@ -127,12 +162,19 @@ class PackTrainer {
   models::LossNets nets_;
   std::vector<TrialRun> runs_;
   models::TapNames vgg_taps_, depth_taps_;
-  int64_t step_ = 0, iterations_ = 0, images_seen_ = 0;
-  data::Cursor cursor_;
   std::unique_ptr<data::Loader> loader_;
-  std::string resumed_from_ = "fresh start";
+
+  // Settings of the pack, read once (set_up_trials).
+  int64_t iterations_ = 0, log_every_ = 1, checkpoint_every_ = 1, global_batch_ = 1;
+  double lr_ = 0;
   bool joint_ = false;  // sweep.pack_frozen_pass resolved for this device
   bool bf16_ = false;   // train.precision: forward passes under bf16 autocast
+
+  // Where training stands: what a checkpoint saves and a resume restores.
+  int64_t step_ = 0, images_seen_ = 0;
+  data::Cursor cursor_;  // the sampler position of the next batch
+  std::string resumed_from_ = "fresh start";
+
   bool leader() const { return comm_.rank() == 0; }
 
   void set_up_networks() {
@@ -179,6 +221,10 @@ class PackTrainer {
     vgg_taps_ = losses::union_of(vgg);
     depth_taps_ = losses::union_of(depth);
     iterations_ = base_.get_int("train.iterations");
+    log_every_ = base_.get_int("train.log_every");
+    checkpoint_every_ = base_.get_int("train.checkpoint_every");
+    global_batch_ = base_.get_int("train.batch_size") * comm_.size();
+    lr_ = base_.get_float("optim.lr");
     const std::string pass = base_.get_string("sweep.pack_frozen_pass");
     // One trial has nothing to batch; auto batches on GPUs, where a bigger batch fills the
     // device, and not on CPUs, where it measured slower (results/sweep_pack.md).
@@ -244,8 +290,7 @@ class PackTrainer {
   }
 
   static std::string provenance_text(const models::Provenance& p) {
-    if (p.random_init) return (p.variant.empty() ? "" : p.variant + ": ") + std::string("RANDOM INIT (loss_nets.allow_random_init)");
-    return p.describe();
+    return p.random_init ? models::random_init_entry(p.variant) : p.describe();
   }
 
   void print_settings() {
@@ -271,7 +316,7 @@ class PackTrainer {
         {"depth network", nets_.depth.net ? nets_.depth.provenance.variant + " (loss_nets.depth_net)"
                                           : std::string("not used (lambda3 = 0)")},
         {"depth weights", nets_.depth.net ? provenance(nets_.depth.provenance) : std::string("not used (lambda3 = 0)")},
-        {"random-init loss nets", nets_.random_init() ? "YES: results are not comparable to pretrained ones" : "no"},
+        {"random-init loss nets", nets_.random_init() ? "YES: " + models::random_init_warning("results") : "no"},
     };
     for (const auto& r : runs_) rows.emplace_back("trial " + r.label(), r.spec->dir.string());
     size_t width = 0;
@@ -300,7 +345,7 @@ class PackTrainer {
       if (!leader()) continue;
       try {
         const std::string progress = progress_text(r, "checkpointed");
-        const TrialState state{step_, loader_cursor_, images_seen_};
+        const TrialState state{step_, cursor_, images_seen_};
         const auto folder = r.store->save(step_, [&](const fs::path& tmp) {
           write_trial_state(tmp, *r.net, *r.adam, state, r.spec->config.dump(), progress);
         });
@@ -320,9 +365,9 @@ class PackTrainer {
   std::string progress_text(const TrialRun& r, const std::string& status) const {
     std::ostringstream os;
     os << "trial: " << r.label() << "\nstatus: " << status << "\nstep: " << step_ << "\niterations: " << iterations_
-       << "\nepoch: " << loader_cursor_.epoch << "\nbatch_in_epoch: " << loader_cursor_.batch
+       << "\nepoch: " << cursor_.epoch << "\nbatch_in_epoch: " << cursor_.batch
        << "\nimages_seen: " << images_seen_;
-    for (int t = 0; t < kTerms; ++t) os << "\n" << kTermNames[t] << ": " << sci(r.last[t]);
+    for (const char* name : kTermNames) os << "\n" << name << ": " << sci(r.last.at(name));
     os << "\n";
     return os.str();
   }
@@ -333,12 +378,22 @@ class PackTrainer {
     if (!depth_taps_.empty()) *depth_out = nets_.depth.net->forward_taps(y, depth_taps_);
   }
 
-  // Per-trial pass: f_W, the frozen nets on this trial's output alone, its loss and its
-  // backward. A non-finite loss still runs backward (so every rank runs the same
-  // collectives); the agreement after the pass keeps such a trial from stepping.
-  // Returns the exposed communication time in ms.
-  double trial_forward_backward(TrialRun& r, const torch::Tensor& x, const losses::Targets& targets,
-                                losses::LossTerms* terms) {
+  // Targets of x for the whole pack, once per step, without grad.
+  losses::Targets targets_of(const torch::Tensor& x) {
+    AutocastScope autocast(ctx_.device, bf16_);
+    return losses::compute_targets(nets_.vgg.net, nets_.depth.net ? &nets_.depth.net : nullptr, x, vgg_taps_,
+                                   depth_taps_);
+  }
+
+  std::vector<int> active_trials() const {
+    std::vector<int> active;
+    for (int m = 0; m < static_cast<int>(runs_.size()); ++m)
+      if (!runs_[m].failed) active.push_back(m);
+    return active;
+  }
+
+  // Per-trial forward: f_W and the frozen nets on this trial's output alone.
+  losses::LossTerms trial_forward(TrialRun& r, const torch::Tensor& x, const losses::Targets& targets) {
     torch::Tensor y;
     models::Taps vgg_out, depth_out;
     {
@@ -346,15 +401,11 @@ class PackTrainer {
       y = r.net->forward(x);
       frozen_taps(y, &vgg_out, &depth_out);
     }
-    *terms = (*r.loss)(y, vgg_out, depth_out, targets);
-    r.reducer->begin_backward();
-    terms->total.backward();
-    r.reducer->finish_backward();
-    return r.reducer->exposed_ms();
+    return (*r.loss)(y, vgg_out, depth_out, targets);
   }
 
-  // Joint pass: the active trials' outputs through the frozen nets as one batch; each
-  // trial's terms on its slice. The graph is kept for joint_backward.
+  // Joint forward: the active trials' outputs through the frozen nets as one batch; each
+  // trial's terms on its slice.
   void joint_forward(const torch::Tensor& x, const losses::Targets& targets, const std::vector<int>& active,
                      std::vector<losses::LossTerms>& terms) {
     const int64_t batch = x.size(0);
@@ -372,139 +423,137 @@ class PackTrainer {
     }
   }
 
-  // One backward over the stepping trials' summed losses. Returns exposed comm ms.
-  double joint_backward(const std::vector<losses::LossTerms>& terms, const std::vector<int>& stepping) {
+  // The one backward of the trainer: over the summed totals of `trials`, each trial's
+  // gradients averaged over the group bucket by bucket while backward runs. Per-trial
+  // packs call it for each trial right after its forward (one graph alive at a time; a
+  // non-finite loss still runs it, so every rank runs the same collectives, and the
+  // agreement keeps that trial from stepping); joint packs call it once, after the
+  // agreement, for the trials that step. Returns the exposed communication in ms.
+  double backward(const std::vector<int>& trials, const std::vector<losses::LossTerms>& terms) {
     torch::Tensor total;
-    for (int m : stepping) total = total.defined() ? total + terms[m].total : terms[m].total;
-    for (int m : stepping) runs_[m].reducer->begin_backward();
+    for (int m : trials) total = total.defined() ? total + terms[m].total : terms[m].total;
+    for (int m : trials) runs_[m].reducer->begin_backward();
     total.backward();
     double comm_ms = 0;
-    for (int m : stepping) {
+    for (int m : trials) {
       runs_[m].reducer->finish_backward();
       comm_ms += runs_[m].reducer->exposed_ms();
     }
     return comm_ms;
   }
 
-  data::Cursor loader_cursor_;  // the cursor after the last batch trained on
+  StepAgreement agree_on_step(const std::vector<losses::LossTerms>& terms, const std::vector<int>& active) {
+    // A row of flags per trial (a column per term, kTermNames' order), and a last row
+    // whose first column is the stop flag; the group mean is > 0 where any rank set one.
+    const int k = static_cast<int>(runs_.size());
+    auto flags = torch::zeros({k + 1, kNumTerms}, torch::TensorOptions().dtype(torch::kFloat).device(ctx_.device));
+    if (stop_requested()) flags[k][0] = 1.0f;
+    for (int m : active) {
+      for (int j = 0; j < kNumTerms; ++j) {
+        const torch::Tensor& term = terms[m][kTermNames[j]];
+        if (term.defined()) flags[m][j] = torch::logical_not(torch::isfinite(term)).to(torch::kFloat);
+      }
+    }
+    comm_.allreduce_mean(flags);
+    const torch::Tensor host = flags.cpu();
+    const auto f = host.accessor<float, 2>();
+    StepAgreement agreed;
+    agreed.stop = f[k][0] > 0;
+    agreed.non_finite_terms.resize(k);
+    for (int m : active)
+      for (int j = 0; j < kNumTerms; ++j)
+        if (f[m][j] > 0) agreed.non_finite_terms[m].push_back(kTermNames[j]);
+    return agreed;
+  }
+
+  // Fails the trials with a non-finite term (their last checkpoint is kept) and returns
+  // the ones that step.
+  std::vector<int> fail_non_finite(const std::vector<int>& active, const StepAgreement& agreed) {
+    std::vector<int> stepping;
+    for (int m : active) {
+      const auto& bad = agreed.non_finite_terms[m];
+      if (bad.empty()) {
+        stepping.push_back(m);
+        continue;
+      }
+      std::string names;
+      for (const auto& name : bad) names += (names.empty() ? "" : ", ") + name;
+      fail_trial(runs_[m], "trial " + runs_[m].label() + ": loss is NaN or Inf at step " + std::to_string(step_ + 1) +
+                               " in term(s): " + names + "; the trial is stopped (its last checkpoint is kept). "
+                               "Lower optim.lr or the loss weights.");
+    }
+    return stepping;
+  }
 
   PackResult train() {
-    const int64_t batch = base_.get_int("train.batch_size");
-    const int64_t global_batch = batch * comm_.size();
-    const int64_t log_every = base_.get_int("train.log_every");
-    const int64_t checkpoint_every = base_.get_int("train.checkpoint_every");
-    const double lr = base_.get_float("optim.lr");
-    loader_cursor_ = cursor_;
-    const int k = static_cast<int>(runs_.size());
-
-    auto window_start = Clock::now();
-    const auto run_start = Clock::now();
-    const int64_t first_step = step_;
-    double window_wait_ms = 0, window_comm_ms = 0, window_step_ms = 0;
-    int64_t window_steps = 0;
-    double last_loader_wait = loader_->wait_ms();
+    StepTimer timer(step_);
     bool stop = false;
-
     while (step_ < iterations_) {
-      const auto step_start = Clock::now();
+      timer.start_step();
       // 1. The batch (prefetched by the loader's threads).
+      const double waited_before = loader_->wait_ms();
       data::Batch b = loader_->next();
-      window_wait_ms += loader_->wait_ms() - last_loader_wait;
-      last_loader_wait = loader_->wait_ms();
+      timer.add_loader_wait_ms(loader_->wait_ms() - waited_before);
       const torch::Tensor x = b.images.to(ctx_.device, /*non_blocking=*/true);
 
       // 2. Targets from x, once for the whole pack, without grad.
-      losses::Targets targets;
-      {
-        AutocastScope autocast(ctx_.device, bf16_);
-        targets = losses::compute_targets(nets_.vgg.net, nets_.depth.net ? &nets_.depth.net : nullptr, x, vgg_taps_,
-                                          depth_taps_);
-      }
+      const losses::Targets targets = targets_of(x);
 
       // 3. Every active trial's loss terms. Joint: the pack's outputs go through the frozen
-      //    nets as one batch. Per trial: each trial's slice in turn, its backward (with its
-      //    gradient all-reduce) right after, so only one trial's graph is alive at a time.
-      std::vector<int> active;
-      for (int m = 0; m < k; ++m)
-        if (!runs_[m].failed) active.push_back(m);
-      std::vector<losses::LossTerms> terms(k);
-      double comm_ms = 0;
+      //    nets as one batch. Per trial: each trial's forward, then its backward (with its
+      //    gradient all-reduce), so only one trial's graph is alive at a time.
+      const std::vector<int> active = active_trials();
+      std::vector<losses::LossTerms> terms(runs_.size());
       if (joint_) {
         joint_forward(x, targets, active, terms);
       } else {
-        for (int m : active) comm_ms += trial_forward_backward(runs_[m], x, targets, &terms[m]);
+        for (int m : active) {
+          terms[m] = trial_forward(runs_[m], x, targets);
+          timer.add_comm_ms(backward({m}, terms));
+        }
       }
 
       // 4. One agreement per step: stop signal and non-finite terms, from any rank.
-      const auto comm_start = Clock::now();
-      auto flags = torch::zeros({1 + kTerms * k}, torch::TensorOptions().dtype(torch::kFloat).device(ctx_.device));
-      if (stop_requested()) flags[0] = 1.0f;
-      for (int m : active) {
-        const losses::LossTerms& t = terms[m];
-        const torch::Tensor* parts[kTerms] = {&t.content, &t.style, &t.depth, &t.tv, &t.total};
-        for (int j = 0; j < kTerms; ++j) {
-          if (parts[j]->defined()) flags[1 + kTerms * m + j] = torch::logical_not(torch::isfinite(*parts[j])).to(torch::kFloat);
-        }
-      }
-      comm_.allreduce_mean(flags);
-      const auto host_flags = flags.cpu();
-      const float* f = host_flags.data_ptr<float>();
-      comm_ms += std::chrono::duration<double, std::milli>(Clock::now() - comm_start).count();
-      stop = f[0] > 0;
+      const auto agreement_start = StepTimer::Clock::now();
+      const StepAgreement agreed = agree_on_step(terms, active);
+      timer.add_comm_ms(StepTimer::ms_since(agreement_start));
+      stop = agreed.stop;
 
-      // 5. Trials with a non-finite term fail (their last checkpoint is kept); the pack goes on.
-      std::vector<int> stepping;
-      for (int m : active) {
-        std::string bad;
-        for (int j = 0; j < kTerms; ++j) {
-          if (f[1 + kTerms * m + j] > 0) bad += std::string(bad.empty() ? "" : ", ") + kTermNames[j];
-        }
-        if (!bad.empty()) {
-          fail_trial(runs_[m], "trial " + runs_[m].label() + ": loss is NaN or Inf at step " + std::to_string(step_ + 1) +
-                                   " in term(s): " + bad + "; the trial is stopped (its last checkpoint is kept). "
-                                   "Lower optim.lr or the loss weights.");
-          continue;
-        }
-        stepping.push_back(m);
-      }
+      // 5. Trials with a non-finite term fail; the rest of the pack goes on.
+      const std::vector<int> stepping = fail_non_finite(active, agreed);
       if (stepping.empty()) break;
 
-      // 6. Joint: one backward over the sum of the finite trials' losses, each trial's
-      //    gradients averaged over the group bucket by bucket while backward runs. Then
-      //    each trial's Adam step.
-      if (joint_) comm_ms += joint_backward(terms, stepping);
+      // 6. Joint: one backward over the stepping trials' summed losses. Then each
+      //    stepping trial's Adam step.
+      if (joint_) timer.add_comm_ms(backward(stepping, terms));
       for (int m : stepping) {
         runs_[m].adam->step();
         runs_[m].adam->zero_grad();
       }
       ++step_;
-      images_seen_ += global_batch;
-      loader_cursor_ = b.next_cursor;
-      ++window_steps;
-      window_comm_ms += comm_ms;
-      window_step_ms += std::chrono::duration<double, std::milli>(Clock::now() - step_start).count();
+      images_seen_ += global_batch_;
+      cursor_ = b.next_cursor;
+      timer.end_step();
 
       // 7. Progress, metrics, checkpoints.
-      if (step_ % log_every == 0 || step_ == iterations_ || stop) {
-        log_progress(terms, stepping, global_batch, lr, window_start, run_start, first_step, window_steps,
-                     window_wait_ms, window_comm_ms, window_step_ms);
-        window_start = Clock::now();
-        window_steps = 0;
-        window_wait_ms = window_comm_ms = window_step_ms = 0;
+      if (step_ % log_every_ == 0 || step_ == iterations_ || stop) {
+        log_progress(terms, stepping, timer.window(step_, iterations_));
+        timer.start_window();
       }
-      if (step_ % checkpoint_every == 0 || step_ == iterations_ || stop) {
+      if (step_ % checkpoint_every_ == 0 || step_ == iterations_ || stop) {
         checkpoint(stop ? "stop signal" : (step_ == iterations_ ? "final" : "periodic"));
       }
       if (stop) break;
     }
+    return pack_result(stop);
+  }
 
+  PackResult pack_result(bool stopped) {
     PackResult result;
-    result.outcome = stop && step_ < iterations_ ? PackOutcome::kStopped : PackOutcome::kFinished;
+    result.outcome = stopped && step_ < iterations_ ? PackOutcome::kStopped : PackOutcome::kFinished;
     result.steps = step_;
     for (auto& r : runs_) {
-      std::map<std::string, double> losses;
-      for (int t = 0; t < kTerms; ++t) losses[kTermNames[t]] = r.last[t];
-      result.losses.push_back(losses);
+      result.losses.push_back(r.last);
       if (!r.failed && result.outcome == PackOutcome::kFinished) finish_trial(r);
       result.status.push_back(r.failed ? TrialStatus::kFailed
                                        : (result.outcome == PackOutcome::kFinished ? TrialStatus::kFinished
@@ -514,48 +563,41 @@ class PackTrainer {
     return result;
   }
 
-  void log_progress(const std::vector<losses::LossTerms>& terms, const std::vector<int>& stepping, int64_t global_batch,
-                    double lr, Clock::time_point window_start, Clock::time_point run_start, int64_t first_step,
-                    int64_t window_steps, double wait_ms, double comm_ms, double step_ms) {
+  void log_progress(const std::vector<losses::LossTerms>& terms, const std::vector<int>& stepping,
+                    const StepTimer::Window& window) {
     const int k = static_cast<int>(runs_.size());
-    // Group means of every term, for the log and the metrics.
-    auto values = torch::full({k * kTerms}, std::nan(""), torch::kDouble);
+    // Group means of every term, for the log and the metrics: a row per trial.
+    auto values = torch::full({k, kNumTerms}, std::nan(""), torch::kDouble);
     for (int m : stepping) {
       const auto v = terms[m].values();
-      for (int j = 0; j < kTerms; ++j) values[m * kTerms + j] = v.at(kTermNames[j]);
+      for (int j = 0; j < kNumTerms; ++j) values[m][j] = v.at(kTermNames[j]);
     }
     if (comm_.size() > 1) {
       auto on_device = values.to(ctx_.device);
       comm_.allreduce_mean(on_device);
       values = on_device.cpu();
     }
-    const double window_s = std::chrono::duration<double>(Clock::now() - window_start).count();
-    const double images_per_s = window_steps * global_batch / std::max(window_s, 1e-9);
-    const double done_s = std::chrono::duration<double>(Clock::now() - run_start).count();
-    const double eta_s = done_s / std::max<int64_t>(1, step_ - first_step) * (iterations_ - step_);
+    const auto mean = values.accessor<double, 2>();
+    const double images_per_s = static_cast<double>(window.steps * global_batch_) / std::max(window.seconds, 1e-9);
     for (int m : stepping) {
       TrialRun& r = runs_[m];
-      for (int j = 0; j < kTerms; ++j) r.last[j] = values[m * kTerms + j].item<double>();
-      spdlog::info("{}step {}/{} | content {} style {} depth {} tv {} | total {} | {:.1f} img/s | ETA {}",
-                   k > 1 ? "[" + r.label() + "] " : std::string(), step_, iterations_, sci(r.last[0]), sci(r.last[1]),
-                   sci(r.last[2]), sci(r.last[3]), sci(r.last[4]), images_per_s, format_duration(eta_s));
+      for (int j = 0; j < kNumTerms; ++j) r.last[kTermNames[j]] = mean[m][j];
+      spdlog::info("{}step {}/{} | {} | {:.1f} img/s | ETA {}", k > 1 ? "[" + r.label() + "] " : std::string(), step_,
+                   iterations_, terms_text(r.last), images_per_s, format_duration(window.eta_seconds));
       if (!leader()) continue;
       write_file_atomically(r.spec->dir / "progress.yml", progress_text(r, "training"));
       // A stop signal between two log_every steps prints the line above but adds no
       // record: a requeued run's metrics.jsonl then holds exactly a straight run's steps.
-      if (step_ % base_.get_int("train.log_every") != 0 && step_ != iterations_) continue;
-      const double steps = std::max<int64_t>(1, window_steps);
-      r.metrics->append(step_, {{"content", r.last[0]},
-                                {"style", r.last[1]},
-                                {"depth", r.last[2]},
-                                {"tv", r.last[3]},
-                                {"total", r.last[4]},
-                                {"lr", lr},
-                                {"images_per_s", images_per_s},
-                                {"images_per_s_per_rank", images_per_s / comm_.size()},
-                                {"step_ms", step_ms / steps},
-                                {"loader_wait_ms", wait_ms / steps},
-                                {"comm_exposed_ms", comm_ms / steps}});
+      if (step_ % log_every_ != 0 && step_ != iterations_) continue;
+      std::vector<std::pair<std::string, double>> fields;
+      for (const char* name : kTermNames) fields.emplace_back(name, r.last.at(name));
+      fields.insert(fields.end(), {{"lr", lr_},
+                                   {"images_per_s", images_per_s},
+                                   {"images_per_s_per_rank", images_per_s / comm_.size()},
+                                   {"step_ms", window.step_ms},
+                                   {"loader_wait_ms", window.loader_wait_ms},
+                                   {"comm_exposed_ms", window.comm_exposed_ms}});
+      r.metrics->append(step_, fields);
     }
   }
 

@@ -1,11 +1,13 @@
-// Training one pack of trials on one rank group (DESIGN §3, §8, §9). The trials share
-// one batch stream: the content/depth targets of x are computed once per step, the
-// pack's outputs go through the frozen networks as one batch, and one backward runs
-// over the sum of the trials' losses. Each trial keeps its own f_W, Adam, gradient
-// buckets, checkpoints and NaN handling (a trial that diverges is marked FAILED and the
-// rest of its pack goes on).
+// Training one pack of trials on one rank group (DESIGN.md §3, §8, §9). The trials share
+// one batch stream, and the content/depth targets of x are computed once per step for
+// the pack. sweep.pack_frozen_pass says how the frozen networks see the pack's outputs:
+// joint (one batch through them, one backward over the sum of the trials' losses) or
+// per trial (each trial's forward and backward in turn; the CPU default). Each trial
+// keeps its own f_W, Adam, gradient buckets, checkpoints and NaN handling (a trial that
+// diverges is marked FAILED and the rest of its pack goes on).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "common/atomic_file.h"
 #include "common/errors.h"
 #include "train/checkpoint_store.h"
 

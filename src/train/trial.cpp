@@ -1,5 +1,7 @@
 #include "train/trial.h"
 
+#include <cstdint>
+
 #include <yaml-cpp/yaml.h>
 
 #include "train/checkpoint_store.h"

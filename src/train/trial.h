@@ -9,6 +9,7 @@
 // trials live in <run.output_dir>/<run.name>/<trial id>/ (sweep/sweep.h).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>

@@ -3,9 +3,13 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
 #include <fstream>
+#include <memory>
+#include <mutex>
 #include <sstream>
 #include <type_traits>
+#include <vector>
 
 #include "common/errors.h"
 #include "models/weights_io.h"

@@ -9,8 +9,10 @@
 //   progress.yml a copy of the trial's progress file at that step
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <torch/optim/adam.h>
 

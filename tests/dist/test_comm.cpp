@@ -7,6 +7,8 @@
 
 #include "common/errors.h"
 #include "dist/comm.h"
+#include "dist/mpi_comm.h"
+#include "dist/mpi_session.h"
 
 namespace dpst::dist {
 namespace {
@@ -105,6 +107,54 @@ TEST(MpiComm, ACollectiveThatNeverCompletesTimesOutNamingRankAndOperation) {
   EXPECT_FLOAT_EQ(t[0].item<float>(), 1.0f);
   comm.reset();
   MPI_Comm_free(&dup);
+}
+
+TEST(GroupComm, FormsGroupsByColourAndOwnsThem) {
+  Group g;
+  // Two groups: even and odd world ranks (with 3 ranks: {0, 2} and {1}).
+  const int colour = g.rank % 2;
+  auto comm = make_group_comm(colour, torch::kCPU, {});
+  const int expected_size = colour == 0 ? (g.size + 1) / 2 : g.size / 2;
+  EXPECT_EQ(comm->size(), expected_size);
+  EXPECT_EQ(comm->rank(), g.rank / 2);
+  EXPECT_EQ(comm->backend(), expected_size == 1 ? "none (single process)" : "mpi");
+  // The mean runs inside the group only: the group's world ranks, averaged.
+  auto t = torch::full({3}, static_cast<double>(g.rank));
+  comm->allreduce_mean(t);
+  double mean = 0;
+  for (int r = colour; r < g.size; r += 2) mean += r;
+  EXPECT_DOUBLE_EQ(t[0].item<double>(), mean / expected_size);
+  EXPECT_NO_THROW(comm->barrier("group barrier"));
+}
+
+TEST(GroupComm, IdenticalOnAllRanksSeesOneDifferentRank) {
+  Group g;
+  auto comm = make_group_comm(0, torch::kCPU, {});
+  std::vector<torch::Tensor> same = {torch::arange(10, torch::kFloat), torch::ones({2, 2})};
+  uint64_t sum = 0;
+  EXPECT_TRUE(identical_on_all_ranks(*comm, same, &sum, "weights"));
+  EXPECT_EQ(sum, checksum(same));
+  std::vector<torch::Tensor> last_differs = {torch::arange(10, torch::kFloat), torch::ones({2, 2})};
+  if (g.rank == g.size - 1) last_differs[1][1][1] = 2.0f;
+  EXPECT_FALSE(identical_on_all_ranks(*comm, last_differs, &sum, "weights")) << "every rank must learn of it";
+}
+
+TEST(WorldBarrier, TimesOutNamingRankAndWhat) {
+  Group g;
+  dist::MpiSession mpi(nullptr, nullptr);  // MPI is initialised already: this one only reads the world
+  if (g.rank == 0) {
+    try {
+      mpi.barrier("waiting for the run folder", 0.5);
+      ADD_FAILURE() << "expected a timeout";
+    } catch (const DistributedError& e) {
+      EXPECT_THAT(e.what(), ::testing::HasSubstr("rank 0: waiting for the run folder did not complete within 0.5 s "
+                                                 "(train.collective_timeout_s)"));
+    }
+    MPI_Barrier(MPI_COMM_WORLD);  // the others arrive only now
+  } else {
+    MPI_Barrier(MPI_COMM_WORLD);
+    EXPECT_NO_THROW(mpi.barrier("waiting for the run folder", 30));  // rank 0's posted barrier completes it
+  }
 }
 
 }  // namespace

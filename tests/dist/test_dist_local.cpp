@@ -6,6 +6,7 @@
 
 #include "common/errors.h"
 #include "dist/comm.h"
+#include "dist/mpi_comm.h"
 #include "dist/device.h"
 #include "dist/grad_reducer.h"
 

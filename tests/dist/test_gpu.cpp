@@ -7,6 +7,7 @@
 #include <torch/cuda.h>
 
 #include "dist/comm.h"
+#include "dist/mpi_comm.h"
 #include "models/models.h"
 
 namespace dpst::dist {

@@ -6,6 +6,7 @@
 #include <torch/nn.h>
 
 #include "dist/comm.h"
+#include "dist/mpi_comm.h"
 #include "dist/grad_reducer.h"
 
 namespace dpst::dist {

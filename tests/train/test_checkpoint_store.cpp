@@ -5,6 +5,7 @@
 #include <csignal>
 #include <unistd.h>
 
+#include "common/atomic_file.h"
 #include "common/errors.h"
 #include "support/support.h"
 #include "train/checkpoint_store.h"

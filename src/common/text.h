@@ -1,0 +1,19 @@
+// Small text helpers every folder needs the same way (ASCII only: config words and file
+// extensions, never user text).
+#pragma once
+
+#include <cctype>
+#include <filesystem>
+#include <string>
+
+namespace dpst {
+
+inline std::string lower_case(std::string text) {
+  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// ".JPG" -> ".jpg"; "" for a path without one.
+inline std::string lower_extension(const std::filesystem::path& path) { return lower_case(path.extension().string()); }
+
+}  // namespace dpst
