@@ -316,7 +316,7 @@ class PackTrainer {
         {"depth network", nets_.depth.net ? nets_.depth.provenance.variant + " (loss_nets.depth_net)"
                                           : std::string("not used (lambda3 = 0)")},
         {"depth weights", nets_.depth.net ? provenance(nets_.depth.provenance) : std::string("not used (lambda3 = 0)")},
-        {"random-init loss nets", nets_.random_init() ? "YES: " + models::random_init_warning("results") : "no"},
+        {"random-init loss nets", nets_.random_init() ? "YES: results are not comparable with pretrained ones" : "no"},
     };
     for (const auto& r : runs_) rows.emplace_back("trial " + r.label(), r.spec->dir.string());
     size_t width = 0;
