@@ -47,9 +47,7 @@ int main(int argc, char** argv) {
   app.add_option("--config", config, "model mode: the trial config, when no config.yaml lies beside the model");
   app.add_option("--grid-images", grid_images, "val images per grid; 0 = no grids (default 4)")
       ->check(CLI::Range(int64_t{0}, int64_t{64}));
-  app.add_option("--device", device, "cpu | cuda | auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
-  app.add_option("--threads", threads, "intra-op threads (default: all cores)")->check(CLI::Range(1, 1024));
-  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|critical|off");
+  dpst::add_device_threads_log_options(app, &device, &threads, &log_level);
   if (const auto code = dpst::parse_command_line(app, argc, argv)) return *code;
   return dpst::guarded_main([&]() -> int {
     dpst::logging::init(0, 1, log_level);

@@ -86,12 +86,10 @@ int main(int argc, char** argv) {
                "keep the photo's colours: luminance from the stylized image, chroma from the photo (YCbCr)");
   app.add_option("--strength", so.strength, "0..1: blend of the photo (0) and the stylized image (1, default)")
       ->check(CLI::Range(0.0, 1.0));
-  app.add_option("--device", device, "cpu | cuda | auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
   app.add_option("--format", format, "keep (the input's .png/.jpg, else .png) | png | jpg")
       ->check(CLI::IsMember({"keep", "png", "jpg"}));
   app.add_option("--jpeg-quality", quality, "JPEG quality (default 95)")->check(CLI::Range(1, 100));
-  app.add_option("--threads", threads, "intra-op threads (default: all cores)")->check(CLI::Range(1, 1024));
-  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|critical|off");
+  dpst::add_device_threads_log_options(app, &device, &threads, &log_level);
   if (const auto code = dpst::parse_command_line(app, argc, argv)) return *code;
   return dpst::guarded_main([&]() -> int {
     dpst::logging::init(0, 1, log_level);

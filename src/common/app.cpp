@@ -21,6 +21,12 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv, bool
   return std::nullopt;
 }
 
+void add_device_threads_log_options(CLI::App& app, std::string* device, int* threads, std::string* log_level) {
+  app.add_option("--device", *device, "cpu | cuda | auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+  app.add_option("--threads", *threads, "intra-op threads (default: all cores)")->check(CLI::Range(1, 1024));
+  app.add_option("--log-level", *log_level, "trace|debug|info|warn|error|critical|off");
+}
+
 int tool_threads(int requested) {
   return requested > 0 ? requested : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }

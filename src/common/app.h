@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <optional>
+#include <string>
 
 namespace CLI {
 class App;
@@ -17,6 +18,10 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv, bool
 
 // Intra-op threads of a single-process tool: `requested` when > 0, else every core.
 int tool_threads(int requested);
+
+// The options every single-process LibTorch tool (dpst-eval, dpst-stylize) takes, with
+// the same names, checks and help: --device cpu|cuda|auto, --threads N, --log-level.
+void add_device_threads_log_options(CLI::App& app, std::string* device, int* threads, std::string* log_level);
 
 // Runs body and returns its exit code. A dpst::Error is logged with its message and
 // mapped to its exit code (errors.h); any other exception is an internal error.
