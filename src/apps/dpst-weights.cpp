@@ -18,6 +18,7 @@
 
 #include "common/common.h"
 #include "models/models.h"
+#include "models/provenance_text.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -53,7 +54,7 @@ int check(const std::string& net, const fs::path& file) {
     std::cout << ", depth network " << models::to_string(std::dynamic_pointer_cast<models::HourglassImpl>(module)->variant());
   }
   if (!info.attribute("source").empty()) std::cout << ", from " << info.attribute("source");
-  if (info.attribute("random_init") == "true") std::cout << ", RANDOM INIT";
+  if (info.attribute("random_init") == "true") std::cout << ", " << models::kRandomInit;
   std::cout << ")\n";
   return kExitOk;
 }

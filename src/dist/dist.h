@@ -3,6 +3,9 @@
 //                    started without mpirun/srun is a world of one;
 //  - comm.h          the Comm interface (broadcast, mean all-reduce, max, barrier) with
 //                    single-process, MPI (CPU) and NCCL (CUDA) backends, all with timeouts;
+//                    make_group_comm forms a rank group and owns it; the weight-checksum
+//                    agreement. No MPI type in it: only src/dist includes <mpi.h>
+//                    (mpi_comm.h: the MPI_Comm-level factories, for src/dist and its tests);
 //  - grad_reducer.h  bucketed gradient averaging that overlaps backward;
 //  - device.h        rank -> device and intra-op threads per rank.
 #pragma once

@@ -9,13 +9,15 @@
 //                     a depth file of another variant than loss_nets.depth_net),
 //                     f_W export/import;
 //  - det_init.h       deterministic weights shared with Python (random init, parity tests);
-//  - macs.h           MAC counting of convolutions; taps.h: tap maps, freeze, counts.
+//  - macs.h           MAC counting of convolutions; taps.h: tap maps, freeze, counts;
+//  - provenance_text.h the RANDOM INIT wording every result uses for random-init loss nets.
 #pragma once
 
 #include "models/det_init.h"
 #include "models/hourglass.h"
 #include "models/loss_nets.h"
 #include "models/macs.h"
+#include "models/provenance_text.h"
 #include "models/taps.h"
 #include "models/transform_net.h"
 #include "models/vgg16.h"
