@@ -1,5 +1,5 @@
 # Finds every dependency. Required: LibTorch, MPI, HDF5 (C), yaml-cpp, spdlog, OpenCV,
-# CLI11, nlohmann_json, TurboJPEG (+ GTest for tests). Optional: CUDA and NCCL.
+# CLI11, nlohmann_json, TurboJPEG, libpng (+ GTest for tests). Optional: CUDA and NCCL.
 #
 # LibTorch is the PyTorch wheel of the project's Python environment (DPST_PYTHON, default
 # .venv/bin/python as made by launch/install-deps.sh), found through its
@@ -10,14 +10,23 @@
 
 find_package(Threads REQUIRED)
 include(${CMAKE_CURRENT_LIST_DIR}/TorchFromPython.cmake)
-find_package(MPI REQUIRED COMPONENTS C)
+# DPST_DEVICE_ONLY: only the GPU bundle's binaries (build/device/bin: no MPI, no OpenCV
+# imgcodecs), for a machine that has neither: launch/device/build-there.sh.
+option(DPST_DEVICE_ONLY "Build only the GPU bundle's binaries, without MPI and OpenCV imgcodecs" OFF)
+if(NOT DPST_DEVICE_ONLY)
+  find_package(MPI REQUIRED COMPONENTS C)
+endif()
 find_package(HDF5 REQUIRED COMPONENTS C)
 find_package(yaml-cpp REQUIRED)
 find_package(spdlog REQUIRED)
 # Debian's split OpenCV packages (core, imgproc, imgcodecs) ship no CMake config;
 # the libraries and headers are found directly.
 find_path(OPENCV_INCLUDE_DIR opencv2/core.hpp PATH_SUFFIXES opencv4 REQUIRED)
-foreach(_cv core imgproc imgcodecs)
+set(_dpst_opencv_modules core imgproc imgcodecs)
+if(DPST_DEVICE_ONLY)
+  set(_dpst_opencv_modules core imgproc)
+endif()
+foreach(_cv ${_dpst_opencv_modules})
   find_library(OPENCV_${_cv}_LIBRARY opencv_${_cv} REQUIRED)
   if(NOT TARGET opencv_${_cv})
     add_library(opencv_${_cv} UNKNOWN IMPORTED)
@@ -28,7 +37,18 @@ foreach(_cv core imgproc imgcodecs)
 endforeach()
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
-find_package(libjpeg-turbo REQUIRED)
+if(DPST_DEVICE_ONLY)
+  # libjpeg-turbo's CMake package names absolute /usr paths, which a relocated copy (the
+  # GPU bundle's sysroot) does not have: find the header and library themselves.
+  find_path(TURBOJPEG_INCLUDE_DIR turbojpeg.h REQUIRED)
+  find_library(TURBOJPEG_LIBRARY turbojpeg REQUIRED)
+  add_library(libjpeg-turbo::turbojpeg UNKNOWN IMPORTED)
+  set_target_properties(libjpeg-turbo::turbojpeg PROPERTIES
+    IMPORTED_LOCATION "${TURBOJPEG_LIBRARY}" INTERFACE_INCLUDE_DIRECTORIES "${TURBOJPEG_INCLUDE_DIR}")
+else()
+  find_package(libjpeg-turbo REQUIRED)
+endif()
+find_package(PNG REQUIRED)
 if(DPST_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

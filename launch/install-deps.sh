@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything dpst needs to build and test on Debian 12. Run as root (or with sudo).
-#  1. Debian packages (apt-get): the toolchain, Python's venv module and the C/C++
-#     libraries of launch/packages.sh (MPI, HDF5, yaml-cpp, spdlog, OpenCV, GTest, CLI11,
-#     nlohmann-json, TurboJPEG).
+#  1. Debian packages (apt-get): the toolchain (with patchelf, for launch/device/bundle.sh),
+#     Python's venv module and the C/C++ libraries of launch/packages.sh (MPI, HDF5,
+#     yaml-cpp, spdlog, OpenCV, GTest, CLI11, nlohmann-json, TurboJPEG, libpng).
 #  2. LibTorch: the PyTorch wheel (torch 2.11.0, CUDA 13 build), torchvision and the Python
 #     helpers pinned in launch/requirements.txt, from PyPI into the project's virtual
 #     environment: .venv in the repository (git ignores it), or $DPST_VENV. CMake finds
@@ -21,7 +21,7 @@ source "$here/packages.sh"
 venv="${DPST_VENV:-$repo/.venv}"
 requirements="$here/requirements.txt"
 packages=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git patchelf
   python3 python3-venv
   "${DPST_LIBRARY_PACKAGES[@]}"
 )

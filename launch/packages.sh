@@ -6,6 +6,6 @@ DPST_LIBRARY_PACKAGES=(
   libyaml-cpp-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
-  libturbojpeg0-dev
+  libturbojpeg0-dev libpng-dev
   libcli11-dev nlohmann-json3-dev
 )

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,14 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
   // Before any thread exists, so that SIGTERM/SIGUSR1 reach only the waiting thread.
   dpst::train::install_stop_handlers();
-  dpst::dist::MpiSession mpi(&argc, &argv);
+  // The MPI build joins the job here; the solo build (no MPI) refuses a multi-rank launch.
+  std::optional<dpst::dist::MpiSession> session;
+  if (const int code = dpst::guarded_main([&] {
+        session.emplace(&argc, &argv);
+        return dpst::kExitOk;
+      }))
+    return code;
+  const dpst::dist::MpiSession& mpi = *session;
   const bool root = mpi.world_rank() == 0;
 
   CLI::App app{"dpst-dist: train depth-preserving style-transfer networks (one style or a whole "

@@ -5,7 +5,6 @@
 //   init     write a deterministically initialised network (marked random_init)
 // The networks and the weight-file format live in src/models.
 #include <CLI/CLI.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <cstdint>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "common/common.h"
+#include "data/image_io.h"
 #include "models/models.h"
 #include "models/provenance_text.h"
 
@@ -25,12 +25,10 @@ namespace fs = std::filesystem;
 using namespace dpst;
 
 // Reads an image as RGB in [0, 1], resized to size x size (INTER_AREA), shape (1, 3, N, N).
-// Kept local so this tool does not depend on the data loader; same steps as the trainer.
+// Decoded as the trainer decodes; a plain square resize (no crop), as the golden files were made.
 torch::Tensor read_image(const fs::path& path, int size) {
-  cv::Mat bgr = cv::imread(path.string(), cv::IMREAD_COLOR);
-  DPST_CHECK(!bgr.empty(), InputError, "cannot read image '" << path.string() << "'");
-  cv::Mat rgb, resized;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  const cv::Mat rgb = data::decode_image(path);
+  cv::Mat resized;
   cv::resize(rgb, resized, cv::Size(size, size), 0, 0, cv::INTER_AREA);
   torch::Tensor t = torch::from_blob(resized.data, {size, size, 3}, torch::kUInt8).clone();
   return t.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32).div(255.0).contiguous();

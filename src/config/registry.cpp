@@ -144,6 +144,9 @@ Registry::Registry() {
       .help("A collective that takes longer ends the job with an error naming rank and operation.");
   Declare(k, "train.bucket_mb", T::Float, "25").above(0).at_most(4096).not_sweepable()
       .help("Size of the flat gradient buckets that are all-reduced during backward.");
+  Declare(k, "train.phase_timing", T::Bool, "false").not_sweepable()
+      .help("Time each phase of a step (CUDA events on a GPU) and count its host synchronisations; "
+            "metrics.jsonl gets phase_<name>_ms and host_syncs. Adds one host sync per step.");
   Declare(k, "train.device", T::Choice, "auto").one_of({"auto", "cpu", "cuda"}).not_sweepable()
       .help("auto = the GPU of this rank's local rank when CUDA is available, else cpu.");
   // --- sweep -------------------------------------------------------------------

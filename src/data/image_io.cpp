@@ -11,10 +11,12 @@
 #include <cstring>
 #include <vector>
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "common/atomic_file.h"
 #include "common/text.h"
+#include "data/other_formats.h"
+#include "data/png_codec.h"
 
 namespace dpst::data {
 
@@ -89,7 +91,10 @@ bool jpeg_complete(const std::string& b) {
 bool png_complete(const std::string& b) { return b.size() >= 12 && b.compare(b.size() - 8, 4, "IEND") == 0; }
 
 struct TjHandle {
-  tjhandle h = tjInitDecompress();
+  explicit TjHandle(bool compress = false) : h(compress ? tjInitCompress() : tjInitDecompress()) {}
+  TjHandle(const TjHandle&) = delete;
+  TjHandle& operator=(const TjHandle&) = delete;
+  tjhandle h;
   ~TjHandle() {
     if (h != nullptr) tjDestroy(h);
   }
@@ -187,19 +192,12 @@ cv::Mat decode_image_bytes(const std::string& bytes, const std::string& name, co
   if (bytes.empty()) fail(DecodeFailure::kEmpty, name, "0 bytes");
   if (is_jpeg(bytes)) return decode_jpeg(bytes, name, options);
 
-  const bool png = is_png(bytes);
-  if (png && !png_complete(bytes)) fail(DecodeFailure::kTruncated, name, "PNG without its IEND chunk");
-  cv::Mat decoded;
-  try {
-    const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
-    decoded = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
-  } catch (const cv::Exception& e) {
-    fail(png ? DecodeFailure::kCorrupt : DecodeFailure::kNotAnImage, name, e.what());
+  if (is_png(bytes)) {
+    if (!png_complete(bytes)) fail(DecodeFailure::kTruncated, name, "PNG without its IEND chunk");
+    return decode_png(bytes, name);
   }
-  if (decoded.empty()) {
-    if (png) fail(DecodeFailure::kCorrupt, name, "PNG data does not decode");
-    fail(DecodeFailure::kNotAnImage, name, "no JPEG/PNG signature and no other format OpenCV can read");
-  }
+  const cv::Mat decoded = decode_other_format(bytes, name);
+  if (decoded.empty()) fail(DecodeFailure::kNotAnImage, name, std::string("no JPEG/PNG signature and ") + other_formats_text());
   if (static_cast<long long>(decoded.rows) * decoded.cols > kMaxDecodedPixels)
     fail(DecodeFailure::kTooLarge, name, std::to_string(decoded.cols) + "x" + std::to_string(decoded.rows) + " pixels");
   return to_rgb8(decoded, name);
@@ -258,22 +256,34 @@ void to_planar(const cv::Mat& rgb, uint8_t* out) {
   }
 }
 
+std::string encode_image(const cv::Mat& rgb, const std::string& extension, const std::string& name, int jpeg_quality) {
+  DPST_CHECK(rgb.type() == CV_8UC3, InternalError, "encode_image: expected CV_8UC3");
+  DPST_CHECK(extension == ".png" || extension == ".jpg" || extension == ".jpeg", OutputError,
+             name << ": cannot save an image as '" << extension << "' (use .png, .jpg or .jpeg)");
+  const cv::Mat continuous = rgb.isContinuous() ? rgb : rgb.clone();
+  if (extension == ".png") return encode_png(continuous, name);
+  thread_local TjHandle tj(/*compress=*/true);
+  DPST_CHECK(tj.h != nullptr, InternalError, "cannot create a TurboJPEG compressor");
+  unsigned char* buffer = nullptr;
+  unsigned long size = 0;
+  // 4:2:0 and the standard tables scaled by quality: libjpeg's defaults, as OpenCV wrote them.
+  const int rc = tjCompress2(tj.h, continuous.data, continuous.cols, 0, continuous.rows, TJPF_RGB, &buffer, &size,
+                             TJSAMP_420, jpeg_quality, 0);
+  std::string out;
+  if (rc == 0) out.assign(reinterpret_cast<const char*>(buffer), size);
+  const std::string why = rc == 0 ? std::string() : tjGetErrorStr2(tj.h);
+  tjFree(buffer);
+  DPST_CHECK(rc == 0, OutputError, name << ": cannot encode JPEG (" << why << ")");
+  return out;
+}
+
 void save_image(const cv::Mat& rgb, const fs::path& path, int jpeg_quality) {
-  DPST_CHECK(rgb.type() == CV_8UC3, InternalError, "save_image: expected CV_8UC3");
-  const std::string ext = lower_extension(path);
-  DPST_CHECK(ext == ".png" || ext == ".jpg" || ext == ".jpeg", OutputError,
-             path.string() << ": cannot save an image as '" << ext << "' (use .png, .jpg or .jpeg)");
-  cv::Mat bgr;
-  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-  std::vector<int> params;
-  if (ext != ".png") params = {cv::IMWRITE_JPEG_QUALITY, jpeg_quality};
-  bool ok = false;
+  const std::string bytes = encode_image(rgb, lower_extension(path), path.string(), jpeg_quality);
   try {
-    ok = cv::imwrite(path.string(), bgr, params);
-  } catch (const cv::Exception& e) {
+    write_file_atomically(path, bytes);
+  } catch (const OutputError& e) {
     DPST_THROW(OutputError, path.string() << ": cannot write image (" << e.what() << ")");
   }
-  DPST_CHECK(ok, OutputError, path.string() << ": cannot write image (missing folder, permissions or disk full?)");
 }
 
 }  // namespace dpst::data

@@ -1,7 +1,8 @@
 // Image files in and out: decode any file to RGB uint8, resize, save. Decode and resize
 // are separate so pack_coco (fixed square size), the style image and dpst-stylize
 // (arbitrary sizes) share them. JPEG goes through TurboJPEG (with DCT-domain scaling),
-// everything else through OpenCV's imgcodecs.
+// PNG through libpng (png_codec.h), other formats through other_formats.h (OpenCV's
+// imgcodecs, or none in the GPU bundle's build).
 #pragma once
 
 #include <cstdint>
@@ -72,8 +73,12 @@ cv::Mat resize_shorter_side(const cv::Mat& image, int short_side);
 // Planar copy of an RGB CV_8UC3 image: out[c*H*W + y*W + x]. `out` holds 3*H*W bytes.
 void to_planar(const cv::Mat& rgb, uint8_t* out);
 
-// Writes an RGB CV_8UC3 image; the format follows the extension (.png, .jpg/.jpeg).
-// Throws OutputError naming the path.
+// The file bytes of an RGB CV_8UC3 image in the format of `extension` (".png", ".jpg",
+// ".jpeg"; JPEG 4:2:0 at jpeg_quality). Throws OutputError naming `name`.
+std::string encode_image(const cv::Mat& rgb, const std::string& extension, const std::string& name, int jpeg_quality = 95);
+
+// Writes an RGB CV_8UC3 image atomically (common/atomic_file.h); the format follows the
+// extension. Throws OutputError naming the path.
 void save_image(const cv::Mat& rgb, const std::filesystem::path& path, int jpeg_quality = 95);
 
 }  // namespace dpst::data

@@ -1,12 +1,15 @@
 // Collective communication inside one rank group, behind one small interface.
 // Backends: SingleProcessComm (a group of one: every call returns at once and touches
-// nothing), MpiComm (CPU tensors, MPI), NcclComm (CUDA tensors; comm_nccl.cpp, built only
-// with CUDA + NCCL). Sizes are element counts, never byte counts. Every blocking call
+// nothing), MpiComm (CPU tensors, MPI; comm_mpi.cpp), NcclComm (CUDA tensors;
+// comm_nccl.cpp, built only with CUDA + NCCL). src/dist builds in two flavours: over MPI
+// (*_mpi.cpp: mpirun/srun, any number of ranks) and without MPI (*_solo.cpp: a world of
+// one, for machines that have no MPI, such as the GPU bundle's; launch/device/). Sizes are element counts, never byte counts. Every blocking call
 // honours the collective timeout and throws DistributedError naming the rank and the
 // operation instead of hanging. Outside src/dist, make_group_comm is the only way to a
 // Comm; <mpi.h> stays inside src/dist (dist/mpi_comm.h has the MPI_Comm-level factories).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -49,10 +52,22 @@ struct CommOptions {
 // A group of one: no communication at all.
 std::unique_ptr<Comm> make_single_process_comm();
 
+// NCCL without MPI: its unique id as plain bytes (NCCL_UNIQUE_ID_BYTES), so that callers
+// need no nccl.h and any channel can carry it (MPI_Bcast in the MPI flavour).
+using NcclId = std::array<char, 128>;
+// A fresh unique id (on one rank of the group). DistributedError without NCCL.
+NcclId new_nccl_id();
+// NCCL over `size` ranks that all hold the same `id`, for CUDA tensors on `device_index`.
+// DistributedError when dpst was built without NCCL.
+std::unique_ptr<Comm> make_nccl_comm(int rank, int size, const NcclId& id, int device_index, const CommOptions& options);
+// NCCL on a communicator of one rank (needs no other process).
+std::unique_ptr<Comm> make_nccl_comm_of_one(int device_index, const CommOptions& options);
+
 // Forms the rank group of every world rank that passes the same `color` (ordered by world
 // rank, marian's createCommunicator) and returns an owning Comm over it: single-process
 // for a group of one, NCCL for a CUDA device, MPI otherwise. The group's MPI
 // communicator is freed with the Comm. Collective over the world: every rank calls it.
+// Without MPI the world is one process, so the group is too.
 std::unique_ptr<Comm> make_group_comm(int color, const torch::Device& device, const CommOptions& options);
 
 // Checksum of tensors' bytes (FNV-1a over the raw data), to prove ranks hold identical weights.

@@ -1,7 +1,8 @@
 // NCCL backend (built only when CUDA and NCCL are found). Collectives run on a stream
 // of their own, ordered after the producer's compute with CUDA events and before the
 // consumer's with a stream wait, so the host never blocks inside a training step. The
-// unique id travels over the group's MPI communicator.
+// unique id comes in as bytes (comm.h's NcclId): over MPI in the MPI flavour
+// (comm_mpi.cpp), made on the spot for a communicator of one.
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
@@ -10,13 +11,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "common/errors.h"
 #include "dist/comm.h"
-#include "dist/mpi_comm.h"
 #include "dist/nccl_host.h"
 
 namespace dpst::dist {
@@ -71,15 +72,11 @@ class NcclPending final : public PendingReduce {
 
 class NcclComm final : public Comm {
  public:
-  NcclComm(MPI_Comm group, int device_index, const CommOptions& options)
-      : device_index_(device_index), options_(options) {
-    const int world_rank = world_rank_for_messages();
-    check_mpi(MPI_Comm_rank(group, &rank_), world_rank, "MPI_Comm_rank of the group");
-    check_mpi(MPI_Comm_size(group, &size_), world_rank, "MPI_Comm_size of the group");
+  NcclComm(int rank, int size, const NcclId& id_bytes, int device_index, const CommOptions& options)
+      : device_index_(device_index), options_(options), rank_(rank), size_(size) {
     c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device_index_));
     ncclUniqueId id;
-    if (rank_ == 0) DPST_NCCL_OK(ncclGetUniqueId(&id), "ncclGetUniqueId");
-    check_mpi(MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, group), rank_, "broadcasting the NCCL unique id");
+    std::memcpy(&id, id_bytes.data(), sizeof id);
     DPST_NCCL_OK(ncclCommInitRank(&comm_, size_, id, rank_), "rank " << rank_ << ": ncclCommInitRank");
     DPST_CUDA_OK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
     scratch_ = torch::zeros({1}, torch::TensorOptions().dtype(torch::kLong).device(torch::kCUDA, device_index_));
@@ -169,8 +166,18 @@ class NcclComm final : public Comm {
 
 }  // namespace
 
-std::unique_ptr<Comm> make_nccl_comm(MPI_Comm group, int device_index, const CommOptions& options) {
-  return std::make_unique<NcclComm>(group, device_index, options);
+static_assert(sizeof(ncclUniqueId) == std::tuple_size<NcclId>::value, "NcclId must hold an ncclUniqueId");
+
+NcclId new_nccl_id() {
+  ncclUniqueId id;
+  DPST_NCCL_OK(ncclGetUniqueId(&id), "ncclGetUniqueId");
+  NcclId bytes;
+  std::memcpy(bytes.data(), &id, sizeof id);
+  return bytes;
+}
+
+std::unique_ptr<Comm> make_nccl_comm(int rank, int size, const NcclId& id, int device_index, const CommOptions& options) {
+  return std::make_unique<NcclComm>(rank, size, id, device_index, options);
 }
 
 }  // namespace dpst::dist

@@ -5,12 +5,11 @@
 #include <cstring>
 #include <vector>
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <torch/torch.h>
 
-#include "common/atomic_file.h"
 #include "common/errors.h"
+#include "data/image_io.h"
 #include "eval/metrics.h"
 
 namespace dpst::eval {
@@ -107,12 +106,6 @@ cv::Mat render_grid(const Stylized& base, const Stylized& dp, const GridLabels& 
   return canvas;
 }
 
-void write_png(const cv::Mat& rgb, const std::filesystem::path& path) {
-  cv::Mat bgr;
-  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-  std::vector<uint8_t> bytes;
-  DPST_CHECK(cv::imencode(".png", bgr, bytes), OutputError, path.string() << ": cannot encode the grid as PNG");
-  write_file_atomically(path, std::string(bytes.begin(), bytes.end()));
-}
+void write_png(const cv::Mat& rgb, const std::filesystem::path& path) { data::save_image(rgb, path); }
 
 }  // namespace dpst::eval

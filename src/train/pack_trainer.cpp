@@ -30,6 +30,7 @@
 #include "models/provenance_text.h"
 #include "train/checkpoint_store.h"
 #include "train/mixed_precision.h"
+#include "train/phase_timer.h"
 #include "train/run_files.h"
 #include "train/step_timer.h"
 #include "train/stop_signal.h"
@@ -169,6 +170,7 @@ class PackTrainer {
   double lr_ = 0;
   bool joint_ = false;  // sweep.pack_frozen_pass resolved for this device
   bool bf16_ = false;   // train.precision: forward passes under bf16 autocast
+  std::unique_ptr<PhaseTimer> phases_;  // train.phase_timing (disabled: every call returns at once)
 
   // Where training stands: what a checkpoint saves and a resume restores.
   int64_t step_ = 0, images_seen_ = 0;
@@ -230,6 +232,7 @@ class PackTrainer {
     // device, and not on CPUs, where it measured slower (results/sweep_pack.md).
     joint_ = runs_.size() > 1 && (pass == "joint" || (pass == "auto" && ctx_.device.is_cuda()));
     bf16_ = base_.get_string("train.precision") == "bf16";
+    phases_ = std::make_unique<PhaseTimer>(base_.get_bool("train.phase_timing"), ctx_.device);
   }
 
   void resume_or_start() {
@@ -399,9 +402,12 @@ class PackTrainer {
     {
       AutocastScope autocast(ctx_.device, bf16_);
       y = r.net->forward(x);
+      phases_->mark("f_w_forward");
       frozen_taps(y, &vgg_out, &depth_out);
     }
-    return (*r.loss)(y, vgg_out, depth_out, targets);
+    losses::LossTerms terms = (*r.loss)(y, vgg_out, depth_out, targets);
+    phases_->mark("loss_forward");
+    return terms;
   }
 
   // Joint forward: the active trials' outputs through the frozen nets as one batch; each
@@ -414,6 +420,7 @@ class PackTrainer {
     {
       AutocastScope autocast(ctx_.device, bf16_);
       for (int m : active) outputs.push_back(runs_[m].net->forward(x));
+      phases_->mark("f_w_forward");
       frozen_taps(torch::cat(outputs, 0), &vgg_out, &depth_out);
     }
     for (size_t i = 0; i < active.size(); ++i) {
@@ -421,6 +428,7 @@ class PackTrainer {
       terms[active[i]] = (*runs_[active[i]].loss)(outputs[i], models::slice_taps(vgg_out, begin, batch),
                                                   models::slice_taps(depth_out, begin, batch), targets);
     }
+    phases_->mark("loss_forward");
   }
 
   // The one backward of the trainer: over the summed totals of `trials`, each trial's
@@ -439,6 +447,7 @@ class PackTrainer {
       runs_[m].reducer->finish_backward();
       comm_ms += runs_[m].reducer->exposed_ms();
     }
+    phases_->mark("backward");
     return comm_ms;
   }
 
@@ -490,14 +499,17 @@ class PackTrainer {
     bool stop = false;
     while (step_ < iterations_) {
       timer.start_step();
+      phases_->begin_step();
       // 1. The batch (prefetched by the loader's threads).
       const double waited_before = loader_->wait_ms();
       data::Batch b = loader_->next();
       timer.add_loader_wait_ms(loader_->wait_ms() - waited_before);
       const torch::Tensor x = b.images.to(ctx_.device, /*non_blocking=*/true);
+      phases_->mark("batch");
 
       // 2. Targets from x, once for the whole pack, without grad.
       const losses::Targets targets = targets_of(x);
+      phases_->mark("targets");
 
       // 3. Every active trial's loss terms. Joint: the pack's outputs go through the frozen
       //    nets as one batch. Per trial: each trial's forward, then its backward (with its
@@ -517,6 +529,7 @@ class PackTrainer {
       const auto agreement_start = StepTimer::Clock::now();
       const StepAgreement agreed = agree_on_step(terms, active);
       timer.add_comm_ms(StepTimer::ms_since(agreement_start));
+      phases_->mark("agreement");
       stop = agreed.stop;
 
       // 5. Trials with a non-finite term fail; the rest of the pack goes on.
@@ -530,6 +543,8 @@ class PackTrainer {
         runs_[m].adam->step();
         runs_[m].adam->zero_grad();
       }
+      phases_->mark("optimizer");
+      phases_->end_step();
       ++step_;
       images_seen_ += global_batch_;
       cursor_ = b.next_cursor;
@@ -579,6 +594,7 @@ class PackTrainer {
     }
     const auto mean = values.accessor<double, 2>();
     const double images_per_s = static_cast<double>(window.steps * global_batch_) / std::max(window.seconds, 1e-9);
+    const auto phase_fields = phases_->window_fields();
     for (int m : stepping) {
       TrialRun& r = runs_[m];
       for (int j = 0; j < kNumTerms; ++j) r.last[kTermNames[j]] = mean[m][j];
@@ -597,6 +613,7 @@ class PackTrainer {
                                    {"step_ms", window.step_ms},
                                    {"loader_wait_ms", window.loader_wait_ms},
                                    {"comm_exposed_ms", window.comm_exposed_ms}});
+      fields.insert(fields.end(), phase_fields.begin(), phase_fields.end());
       r.metrics->append(step_, fields);
     }
   }

@@ -56,6 +56,10 @@ TEST(ImageIo, GeneratedFormatsMatchTheSourcePixels) {
 
   test::write_image(tmp / "rgb.png", bgr);
   EXPECT_EQ(cv::norm(decode_image(tmp / "rgb.png"), rgb, cv::NORM_INF), 0);
+  // Formats beyond JPEG/PNG come from OpenCV's imgcodecs in this build (build/bin); the
+  // GPU bundle's build reads JPEG and PNG only (tests/launch/test_device_rehearsal.sh).
+  test::write_image(tmp / "rgb.bmp", bgr);
+  EXPECT_EQ(cv::norm(decode_image(tmp / "rgb.bmp"), rgb, cv::NORM_INF), 0);
 
   cv::Mat bgr16;
   bgr.convertTo(bgr16, CV_16UC3, 257.0);  // v * 257 maps 0..255 onto 0..65535 exactly
@@ -83,6 +87,33 @@ TEST(ImageIo, GeneratedFormatsMatchTheSourcePixels) {
   cv::split(gj, planes);
   EXPECT_LE(cv::norm(planes[0], gray, cv::NORM_INF), 4);  // quality-100 JPEG rounding
   EXPECT_EQ(cv::norm(planes[0], planes[2], cv::NORM_INF), 0);
+}
+
+// PNG goes through libpng (png_codec.cpp): the same pixels as OpenCV's imgcodecs gives,
+// for every 16-bit value (rounded v/257), palettes, alpha and gray.
+TEST(ImageIo, PngDecodesAsOpenCvDoes) {
+  TempDir tmp;
+  auto opencv_rgb = [](const std::filesystem::path& p) {
+    cv::Mat m = cv::imread(p.string(), cv::IMREAD_UNCHANGED), rgb8;
+    if (m.depth() == CV_16U) m.convertTo(m, CV_8U, 1.0 / 257.0);
+    const int code = m.channels() == 1 ? cv::COLOR_GRAY2RGB : m.channels() == 3 ? cv::COLOR_BGR2RGB : cv::COLOR_BGRA2RGB;
+    cv::cvtColor(m, rgb8, code);
+    return rgb8;
+  };
+  cv::Mat wide(37, 53, CV_16UC3);
+  cv::randu(wide, 0, 65536);  // every rounding case of v/257, not only multiples of 257
+  test::write_image(tmp / "wide.png", wide);
+  cv::Mat rgba16(20, 30, CV_16UC4);
+  cv::randu(rgba16, 0, 65536);
+  test::write_image(tmp / "wide-rgba.png", rgba16);
+  test::write_image(tmp / "small.png", test::pattern(33, 17, 5), {cv::IMWRITE_PNG_COMPRESSION, 9});
+  for (const auto& p : {tmp / "wide.png", tmp / "wide-rgba.png", tmp / "small.png", kFixtures / "palette.png"}) {
+    EXPECT_EQ(cv::norm(decode_image(p), opencv_rgb(p), cv::NORM_INF), 0) << p;
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(DPST_FIXTURES_DIR) + "/demo/coco/val2014")) {
+    if (entry.path().extension() != ".png") continue;
+    EXPECT_EQ(cv::norm(decode_image(entry.path()), opencv_rgb(entry.path()), cv::NORM_INF), 0) << entry.path();
+  }
 }
 
 TEST(ImageIo, JpegScaledDecodeCoversTheTarget) {
@@ -188,6 +219,15 @@ TEST(ImageIo, SaveWritesPngAndJpegAndReportsFailures) {
   EXPECT_EQ(cv::norm(decode_image(tmp / "a.png"), rgb, cv::NORM_INF), 0);
   save_image(rgb, tmp / "a.jpg");
   EXPECT_EQ(decode_image(tmp / "a.jpg").size(), rgb.size());
+  // TurboJPEG writes what OpenCV's imwrite wrote, quality 95 and 4:2:0: the two encoders
+  // round the colour conversion differently, by a few levels at most.
+  cv::Mat bgr;
+  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+  test::write_image(tmp / "opencv.jpg", bgr, {cv::IMWRITE_JPEG_QUALITY, 95});
+  EXPECT_LE(cv::norm(decode_image(tmp / "a.jpg"), decode_image(tmp / "opencv.jpg"), cv::NORM_INF), 6);
+  // Written atomically: no temporary is left beside the images.
+  for (const auto& entry : std::filesystem::directory_iterator(tmp.path()))
+    EXPECT_NE(entry.path().filename().string()[0], '.') << entry.path();
   try {
     save_image(rgb, tmp / "missing-folder" / "a.png");
     FAIL() << "expected OutputError";

@@ -62,17 +62,6 @@ TEST(Device, CudaWithoutAGpuNamesTheDeviceAndTheKey) {
   }
 }
 
-TEST(Device, RefusesTwoRanksOnOneGpu) {
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "no GPU on this machine";
-  const int gpus = static_cast<int>(torch::cuda::device_count());
-  try {
-    select_device("cuda", "train.device", 0, gpus + 1);
-    FAIL();
-  } catch (const ConfigError& e) {
-    EXPECT_THAT(e.what(), ::testing::HasSubstr("would share GPU 0"));
-  }
-}
-
 TEST(Threads, ExplicitWinsElseCoresPerRank) {
   EXPECT_EQ(threads_per_rank(3, 8), 3);
   EXPECT_GE(threads_per_rank(0, 1), 1);

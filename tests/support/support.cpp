@@ -62,7 +62,18 @@ ProcessResult run(const std::string& command_line) {
   return r;
 }
 
-std::string bin(const std::string& name) { return std::string(DPST_BIN_DIR) + "/" + name; }
+namespace {
+// A compile-time path that the environment may override: the GPU bundle runs the test
+// binaries away from this build tree (launch/device/run.sh sets both variables).
+std::string overridable(const char* variable, const char* built_in) {
+  const char* value = std::getenv(variable);
+  return value != nullptr && *value != '\0' ? value : built_in;
+}
+}  // namespace
+
+std::string bin(const std::string& name) { return overridable("DPST_BIN_DIR", DPST_BIN_DIR) + "/" + name; }
+
+std::string source_dir() { return overridable("DPST_SOURCE_DIR", DPST_SOURCE_DIR); }
 
 std::string mpirun(int ranks) {
   return std::string("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ") + DPST_MPIEXEC +

@@ -32,8 +32,12 @@ struct ProcessResult {
 // Runs a shell command line; captures stdout and stderr separately.
 ProcessResult run(const std::string& command_line);
 
-// Path of a project binary, e.g. bin("dpst-dist").
+// Path of a project binary, e.g. bin("dpst-dist"): in $DPST_BIN_DIR when set, else in
+// this build's bin folder.
 std::string bin(const std::string& name);
+
+// The repository's root: $DPST_SOURCE_DIR when set, else the tree this was built from.
+std::string source_dir();
 
 // mpirun prefix for n ranks, with the flags a container/root/oversubscribed run needs.
 std::string mpirun(int ranks);
