@@ -16,6 +16,9 @@
 #   6 phases    where one step goes (CUDA events) and its host synchronisations
 # A failed step is reported and the next one runs. The summary table ends the output
 # (OUTDIR/summary.txt). Exit 0 when every step passed or reported its skip, 1 otherwise.
+# OUTDIR gets at most 8 files, as a device call returns no more: run.log (everything),
+# summary.txt, tests.log, bf16.txt, speed.txt, phases.txt, throughput.json and, when the
+# third way ran, build-there.log; scratch (data, a build) goes to a temporary folder.
 #
 # --rehearse runs every step on this CPU at tiny sizes, from a copy of the bundle in a
 # temporary folder outside the build tree, with the project's .venv torch standing in for
@@ -45,6 +48,9 @@ done
 if (( rehearse )) && [[ "$python" == python3 ]]; then python="${DPST_PYTHON:-$repo/.venv/bin/python}"; fi
 mkdir -p "$outdir" && outdir="$(cd "$outdir" && pwd)"
 exec > >(tee "$outdir/run.log") 2>&1
+work="$(mktemp -d "${TMPDIR:-/tmp}/dpst-run.XXXXXX")"
+copy=""
+trap 'rm -rf "$work" ${copy:+"$copy"}' EXIT
 
 # Sizes: the GPU issue's on the device; tiny on the CPU rehearsal.
 if (( rehearse )); then
@@ -99,7 +105,6 @@ record machine ok 0 "${gpu:-no GPU}; torch $m_torch matches the bundle"
 # --- 1 start ------------------------------------------------------------------------
 if (( rehearse )); then  # from a copy outside the build tree, as it travels
   copy="$(mktemp -d "${TMPDIR:-/tmp}/dpst-bundle.XXXXXX")"
-  trap 'rm -rf "$copy"' EXIT
   cp -a "$bundle/." "$copy/"
   bundle="$copy"
   echo "rehearsal: the bundle copied to $bundle; torch from $site stands in for the GPU machine's"
@@ -122,8 +127,8 @@ start_problems() {
       echo "$b: $lib resolves outside the bundle, the torch folder and the base system: $path"
     done
   done
-  "$1/dpst-dist" --build-info > /dev/null 2>"$outdir/start.err" || echo "dpst-dist: $(head -1 "$outdir/start.err")"
-  "$1/test_gpu" --gtest_list_tests > /dev/null 2>"$outdir/start.err" || echo "test_gpu: $(head -1 "$outdir/start.err")"
+  "$1/dpst-dist" --build-info > /dev/null 2>"$work/start.err" || echo "dpst-dist: $(head -1 "$work/start.err")"
+  "$1/test_gpu" --gtest_list_tests > /dev/null 2>"$work/start.err" || echo "test_gpu: $(head -1 "$work/start.err")"
 }
 echo "== step start"
 way="bundled"
@@ -138,8 +143,8 @@ fi
 if [[ -n "$problems" ]] && (( ! rehearse )); then
   echo "run.sh: nor with the bundle's libstdc++/libgcc_s:"; echo "$problems" | head -5
   way="built here"
-  if "$here/build-there.sh" --bundle "$bundle" --python "$python" "$outdir/build" > "$outdir/build-there.log" 2>&1; then
-    bin="$outdir/build/device/bin"
+  if "$here/build-there.sh" --bundle "$bundle" --python "$python" "$work/build" > "$outdir/build-there.log" 2>&1; then
+    bin="$work/build/device/bin"
     export LD_LIBRARY_PATH="$bundle/lib:$torch_path"
     problems="$(start_problems "$bin")"
   else
@@ -154,18 +159,16 @@ else
   record start ok 0 "binaries: $way ($bin)"
 fi
 export DPST_BIN_DIR="$bin" DPST_SOURCE_DIR="$repo"
-"$bin/dpst-dist" --build-info > "$outdir/build-info.txt" 2>&1
 
 # --- 2 data -------------------------------------------------------------------------
-data="$outdir/work/demo-$size.h5"
-mkdir -p "$outdir/work"
-run_step data 120 "$outdir/data.log" \
+data="$work/demo-$size.h5"
+run_step data 120 "$work/data.log" \
   "$bin/pack_coco" --coco-dir "$repo/tests/fixtures/demo/coco" --out "$data" --size "$size" --threads 4
 
 # --- 3..6 the GPU issue's steps -----------------------------------------------------
 bench=("$python" "$repo/tests/bench/bench_gpu.py")
 common=(--bin "$bin" --data "$data" --device "$device" --size "$size" --batch "$batch" "${net[@]}")
-run_step tests "$limit_tests" "$outdir/tests.log" "$bin/test_gpu" --gtest_output="xml:$outdir/test_gpu.xml"
+run_step tests "$limit_tests" "$outdir/tests.log" "$bin/test_gpu"
 skipped="$(grep -cE '^\[  SKIPPED \] .* \([0-9]+ ms\)$' "$outdir/tests.log" 2>/dev/null)"; skipped="${skipped:-0}"
 if (( skipped > 0 )) && [[ "${summary[-1]}" == *" ok "* ]]; then
   summary[-1]="$(printf '%-8s %-14s %8s  %s' tests skipped - "$skipped case(s) skipped: $(grep -m1 -o 'no CUDA device[^"]*' "$outdir/tests.log" | head -1)")"

@@ -30,6 +30,8 @@ echo "device-test: 2. run.sh --rehearse"
 "$src/launch/device/run.sh" --rehearse --bundle "$work/bundle" "$work/out"
 rc=$?
 [[ -f "$work/out/summary.txt" ]] || fail "run.sh wrote no summary.txt"
+# A device call brings back at most 8 files.
+(( $(find "$work/out" -type f | wc -l) <= 8 )) || fail "run.sh left more than 8 files in OUTDIR: $(ls "$work/out")"
 for step in machine start data tests bf16 speed phases; do
   grep -qE "^$step +(ok|skipped|target-missed) " "$work/out/summary.txt" ||
     fail "step $step did not run to its end: $(grep -E "^$step " "$work/out/summary.txt")"
@@ -67,8 +69,10 @@ rc=$?
 [[ "$out" == *"built without MPI"*"a launcher started 2 ranks"* ]] || fail "no reason for refusing 2 ranks: $out"
 
 # The bundle's build reads JPEG and PNG only, and says so naming the file.
+"$work/bundle/bin/pack_coco" --coco-dir "$src/tests/fixtures/demo/coco" --out "$work/demo-32.h5" --size 32 \
+  > "$work/pack.log" 2>&1 || fail "the bundle's pack_coco failed: $(tail -2 "$work/pack.log")"
 "$python" -c "from PIL import Image; Image.new('RGB', (16, 16), (200, 40, 40)).save('$work/style.bmp')"
-out="$("$work/bundle/bin/dpst-dist" --set data.path="$work/out/work/demo-32.h5" --set data.image_size=32 \
+out="$("$work/bundle/bin/dpst-dist" --set data.path="$work/demo-32.h5" --set data.image_size=32 \
   --set loss.style_image="$work/style.bmp" --set loss_nets.allow_random_init=true --set train.iterations=1 \
   --set train.device=cpu --set model.width=8 --set model.residual_blocks=1 --set run.output_dir="$work/bmp" 2>&1)"
 rc=$?
