@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
     DPST_CHECK(tile <= 0 || (tile >= 64 && tile % 4 == 0), ConfigError,
                "--tile " << tile << ": give a multiple of 4, at least 64 (or 0 = automatic, -1 = never)");
     const auto inputs = list_inputs(input);
-    fs::create_directories(output);
+    create_folder(output);
     for (const auto& f : inputs)
       DPST_CHECK(!fs::equivalent(f.parent_path().empty() ? "." : f.parent_path(), output), ConfigError,
                  "--output " << output << " is the input folder: the outputs would replace the photos");

@@ -66,4 +66,16 @@ void write_file_atomically(const fs::path& target, const std::string& contents) 
   });
 }
 
+void create_folder(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  DPST_CHECK(!ec, OutputError, dir.string() << ": cannot create folder: " << ec.message());
+}
+
+void remove_if_present(const std::filesystem::path& path) {
+  std::error_code ec;
+  std::filesystem::remove(path, ec);
+  DPST_CHECK(!ec, OutputError, path.string() << ": cannot remove: " << ec.message());
+}
+
 }  // namespace dpst

@@ -29,4 +29,11 @@ void write_atomically(const std::filesystem::path& target,
 // Text (or bytes) to `target`, atomically.
 void write_file_atomically(const std::filesystem::path& target, const std::string& contents);
 
+// Creates `dir` and its parents; OutputError "<dir>: cannot create folder: <why>" (exit 6)
+// instead of std::filesystem's exception, which would end a tool as an internal error.
+void create_folder(const std::filesystem::path& dir);
+
+// Removes the file `path` if it is there; OutputError "<path>: cannot remove: <why>".
+void remove_if_present(const std::filesystem::path& path);
+
 }  // namespace dpst

@@ -43,7 +43,6 @@ class Error : public std::runtime_error {
 DPST_DEFINE_ERROR(InternalError, kExitInternal);
 DPST_DEFINE_ERROR(ConfigError, kExitConfig);
 DPST_DEFINE_ERROR(InputError, kExitInput);
-DPST_DEFINE_ERROR(DivergedError, kExitDiverged);
 DPST_DEFINE_ERROR(DistributedError, kExitDistributed);
 DPST_DEFINE_ERROR(OutputError, kExitOutput);
 

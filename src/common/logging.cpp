@@ -14,6 +14,7 @@ struct State {
   int rank = 0;
   int world_size = 1;
   std::string tag = "[rank 0]";
+  bool level_given = false;  // --log-level: then neither rank nor group changes it
 };
 
 State& state() {
@@ -46,6 +47,7 @@ void init(int rank, int world_size, const std::string& level) {
   s.rank = rank;
   s.world_size = world_size;
   s.tag = make_tag(rank, world_size);
+  s.level_given = !level.empty();
   auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   auto log = std::make_shared<spdlog::logger>("dpst", sink);
   log->set_pattern(pattern());
@@ -53,6 +55,16 @@ void init(int rank, int world_size, const std::string& level) {
                                : parse_level(level));
   log->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(log);
+}
+
+void set_group(int group, int group_rank, int groups) {
+  if (groups <= 1) return;
+  State& s = state();
+  s.tag = make_tag(s.rank, s.world_size);
+  s.tag.insert(s.tag.size() - 1, " group " + std::to_string(group));
+  auto log = spdlog::default_logger();
+  log->set_pattern(pattern());  // every sink, the run log's too
+  if (!s.level_given) log->set_level(group_rank == 0 ? spdlog::level::info : spdlog::level::warn);
 }
 
 std::filesystem::path attach_run_log(const std::filesystem::path& run_dir) {

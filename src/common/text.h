@@ -5,12 +5,20 @@
 #include <cctype>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace dpst {
 
 inline std::string lower_case(std::string text) {
   for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return text;
+}
+
+// {"a", "b"}, ", " -> "a, b".
+inline std::string joined(const std::vector<std::string>& items, const std::string& separator) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? separator : "") + items[i];
+  return out;
 }
 
 // ".JPG" -> ".jpg"; "" for a path without one.

@@ -149,6 +149,8 @@ std::string help_text() {
     os << "  " << spec.key << "  <" << type_name(spec.type) << ">  default: " << def;
     const std::string range = spec.range_text();
     if (!range.empty()) os << "  " << range;
+    if (!spec.sweepable) os << "  [not sweepable]";
+    if (spec.pack_wide) os << "  [pack-wide: swept only with sweep.trials_per_pack 1]";
     os << "\n      " << spec.help << "\n";
   }
   return os.str();

@@ -26,6 +26,7 @@ class Declare {
   Declare& required() { spec_.required = true; return *this; }
   Declare& must_exist() { spec_.must_exist = true; return *this; }
   Declare& not_sweepable() { spec_.sweepable = false; return *this; }
+  Declare& pack_wide() { spec_.pack_wide = true; return *this; }
   Declare& help(std::string h) { spec_.help = std::move(h); return *this; }
 
  private:
@@ -61,7 +62,7 @@ Registry::Registry() {
       .help("Name of the run (or sweep); its folder is <run.output_dir>/<run.name>.");
   Declare(k, "run.output_dir", T::Path, "runs").not_sweepable()
       .help("Folder that holds run folders: checkpoints, logs, metrics, exported models.");
-  Declare(k, "run.seed", T::Int, "42").at_least(0)
+  Declare(k, "run.seed", T::Int, "42").at_least(0).pack_wide()
       .help("Seed for f_W initialisation, data order and random sweeps.");
   // --- data --------------------------------------------------------------------
   Declare(k, "data.path", T::Path, "\"\"").required().must_exist().not_sweepable()
@@ -125,7 +126,7 @@ Registry::Registry() {
   Declare(k, "optim.lr", T::Float, "1.0e-3").above(0).at_most(1)
       .help("Adam learning rate.");
   // --- train -------------------------------------------------------------------
-  Declare(k, "train.iterations", T::Int, "40000").at_least(1)
+  Declare(k, "train.iterations", T::Int, "40000").at_least(1).pack_wide()
       .help("Optimizer steps per trial.");
   Declare(k, "train.batch_size", T::Int, "3").at_least(1).at_most(4096).not_sweepable()
       .help("Images per rank per step; the global batch is batch_size x ranks_per_trial.");

@@ -36,6 +36,9 @@ struct KeySpec {
   bool required = false;     // must be set (non-empty) before any work starts
   bool must_exist = false;   // Path: must name an existing file when set
   bool sweepable = true;     // may appear as a sweep axis
+  // One value for every trial of a pack (the pack shares the dataset, the batch stream and
+  // the step loop): swept only with sweep.trials_per_pack = 1.
+  bool pack_wide = false;
   std::string help;
 
   std::string section() const { return key.substr(0, key.find('.')); }

@@ -1,7 +1,8 @@
 // src/data: everything between image files on disk and a batch tensor.
 //  - image_tensor.h  decoded images <-> RGB [0,1] tensors (the style image, stylizing);
 //  - image_io.h      decode any image file to RGB uint8 (TurboJPEG with DCT scaling for
-//                    JPEG, OpenCV otherwise), square/short-side resize, save PNG/JPEG;
+//                    JPEG, libpng for PNG: png_codec.h, other formats: other_formats.h),
+//                    square/short-side resize, save PNG/JPEG;
 //  - pack.h          pack_coco's work: folders -> one HDF5 file, decoded on all threads,
 //                    written by one writer, atomically (atomic_output.h, h5_writer.h);
 //  - h5_layout.h     the HDF5 layout and its format version (DESIGN.md §4);

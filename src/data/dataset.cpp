@@ -176,7 +176,10 @@ void Dataset::read_sorted(const std::vector<int64_t>& unique, std::vector<uint8_
     while (j < unique.size() && unique[j] == unique[j - 1] + 1) ++j;
     const hsize_t start[4] = {static_cast<hsize_t>(unique[i]), 0, 0, 0};
     const hsize_t count[4] = {static_cast<hsize_t>(j - i), 3, s, s};
-    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
+    if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) < 0)
+      DPST_THROW(InputError, path_.string() << ": cannot select " << (j - i) << " image(s) of '" << split_
+                                            << "/images' at index " << unique[i] << ": "
+                                            << with_hdf5_reason("hyperslab selection failed") << kRerun);
     h5::Handle mem_space(H5Screate_simple(4, count, nullptr));
     if (H5Dread(images_.get(), H5T_NATIVE_UINT8, mem_space.get(), file_space.get(), H5P_DEFAULT,
                 buffer.data() + row * image_bytes) < 0)

@@ -56,11 +56,6 @@ std::string last_error() {
   return messages.empty() ? std::string() : messages.front();
 }
 
-bool has_attribute(hid_t obj, const char* name) {
-  auto guard = lock();
-  return H5Aexists(obj, name) > 0;
-}
-
 std::string read_string_attribute(hid_t obj, const char* name) {
   auto guard = lock();
   if (H5Aexists(obj, name) <= 0) throw std::runtime_error(std::string("no attribute '") + name + "'");

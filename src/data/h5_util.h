@@ -51,7 +51,6 @@ std::string last_error();
 
 // Attributes on an object (file root, group). Missing or mistyped attributes throw
 // std::runtime_error with a short reason that callers wrap with the file path.
-bool has_attribute(hid_t obj, const char* name);
 std::string read_string_attribute(hid_t obj, const char* name);
 long long read_int_attribute(hid_t obj, const char* name);
 // Writers: return false on failure (the caller raises OutputError with context).

@@ -44,7 +44,7 @@ void H5Writer::begin_split(const std::string& split) {
   const hsize_t chunk[4] = {1, 3, s, s};  // one image per chunk: random access reads one chunk
   h5::Handle space(H5Screate_simple(4, dims, max_dims));
   h5::Handle dcpl(H5Pcreate(H5P_DATASET_CREATE));
-  H5Pset_chunk(dcpl.get(), 4, chunk);
+  if (!dcpl.valid() || H5Pset_chunk(dcpl.get(), 4, chunk) < 0) fail("cannot set up chunks for '" + split + "/images'");
   images_ = h5::Handle(H5Dcreate2(group_.get(), layout::kImages, H5T_STD_U8LE, space.get(), H5P_DEFAULT,
                                   dcpl.get(), H5P_DEFAULT));
   if (!images_.valid()) fail("cannot create '" + split + "/images'");

@@ -17,7 +17,6 @@ class MpiSession {
   int world_size() const { return world_size_; }
   int local_rank() const { return local_rank_; }  // rank among processes on this node
   int local_size() const { return local_size_; }
-  int thread_level() const { return thread_level_; }  // MPI_THREAD_* actually provided
 
   // Every world rank waits here for the others, at most timeout_s (train.collective_timeout_s);
   // then DistributedError names this rank and `what`. Free for a world of one.

@@ -25,6 +25,13 @@ MpiSession::MpiSession(int* argc, char*** argv) {
   check_mpi(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN), -1, "setting the world's error handler");
   check_mpi(MPI_Comm_rank(MPI_COMM_WORLD, &world_rank_), -1, "MPI_Comm_rank of the world");
   check_mpi(MPI_Comm_size(MPI_COMM_WORLD, &world_size_), world_rank_, "MPI_Comm_size of the world");
+  // Several ranks need MULTIPLE: a library that grants less would let the reducer's
+  // calls from autograd's thread race the training thread's.
+  DPST_CHECK(world_size_ == 1 || thread_level_ >= MPI_THREAD_MULTIPLE, DistributedError,
+             "rank " << world_rank_ << ": the MPI library grants thread level " << thread_level_
+                     << " but dpst needs MPI_THREAD_MULTIPLE (" << MPI_THREAD_MULTIPLE
+                     << ") for its gradient all-reduces from autograd's thread; use an MPI built with thread "
+                        "support (Debian's Open MPI is)");
   MPI_Comm node = MPI_COMM_NULL;
   check_mpi(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world_rank_, MPI_INFO_NULL, &node), world_rank_,
             "finding the ranks on this node (MPI_Comm_split_type)");

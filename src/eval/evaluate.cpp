@@ -12,6 +12,7 @@
 
 #include "common/atomic_file.h"
 #include "common/errors.h"
+#include "common/text.h"
 #include "data/image_tensor.h"
 #include "data/image_io.h"
 #include "eval/metrics.h"
@@ -119,12 +120,6 @@ std::string format_number(double value) {
 }
 
 namespace {
-
-std::string joined(const std::vector<std::string>& items, const std::string& sep) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
-  return out;
-}
 
 }  // namespace
 

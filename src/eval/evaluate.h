@@ -120,7 +120,8 @@ inline TrialEval evaluate_trial(const std::filesystem::path& trial_dir, int64_t 
 // digits, no timestamps or throughput, so reruns give the same bytes.
 std::string eval_json(const TrialEval& result);
 
-// A finite value as "%.6g", NaN/Inf as "nan"/"inf": the one number format of every file.
+// A finite value as "%.6g", NaN/Inf as "nan"/"inf": the number format of eval.json and the
+// ablation tables (the sweep summary keeps 9 significant digits, its markdown 4).
 std::string format_number(double value);
 
 }  // namespace dpst::eval

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "common/atomic_file.h"
 #include "common/errors.h"
 #include "eval/curves.h"
 #include "eval/grid.h"
@@ -153,7 +154,7 @@ EvalRunResult run_eval(const EvalRunOptions& o) {
   how.dataset = first.dataset.string() + " (split " + first.split + ")";
   how.images = first.metrics.images;
   how.pairs = first.pairs;
-  fs::create_directories(out);
+  create_folder(out);
   result.rows = sorted_rows(result.rows);
   for (const auto& f : write_tables(out, how, result.rows)) result.files.push_back(f);
   if (o.grid_images > 0) draw_grids(result.rows, res, o, out, result);

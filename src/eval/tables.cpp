@@ -88,10 +88,15 @@ const TrialEval* baseline_of(const std::vector<TrialEval>& rows, const std::stri
   return best;
 }
 
-std::string ablation_csv(const TableProvenance& how, const std::vector<TrialEval>& input) {
+std::string ablation_provenance(const TableProvenance& how) {
+  std::string text;
+  for (const auto& line : provenance_lines(how)) text += line + "\n";
+  return text;
+}
+
+std::string ablation_csv(const TableProvenance&, const std::vector<TrialEval>& input) {
   const auto rows = sorted_rows(input);
   std::ostringstream os;
-  for (const auto& line : provenance_lines(how)) os << "# " << line << "\n";
   os << "trial,style,depth_weight,depth_layers,images";
   for (const auto& c : metric_columns()) os << "," << c;
   os << ",baseline,d_ordinal,d_pearson,d_depth_ssim,d_style,loss_nets,config_hash\n";
@@ -171,10 +176,11 @@ std::string ablation_markdown(const TableProvenance& how, const std::vector<Tria
 
 std::vector<std::filesystem::path> write_tables(const std::filesystem::path& dir, const TableProvenance& how,
                                                 const std::vector<TrialEval>& rows) {
-  const auto csv = dir / "ablation.csv", markdown = dir / "ablation.md";
+  const auto csv = dir / "ablation.csv", markdown = dir / "ablation.md", provenance = dir / "ablation-provenance.txt";
   write_file_atomically(csv, ablation_csv(how, rows));
   write_file_atomically(markdown, ablation_markdown(how, rows));
-  return {csv, markdown};
+  write_file_atomically(provenance, ablation_provenance(how));
+  return {csv, markdown, provenance};
 }
 
 }  // namespace dpst::eval

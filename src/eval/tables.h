@@ -1,5 +1,8 @@
-// ablation.csv and ablation.md: one row per evaluated trial, and the ablation view that
-// puts each style's λ3 = 0 baseline next to its depth-preserving trials. The text is a
+// ablation.csv, ablation.md and ablation-provenance.txt: one row per evaluated trial, and
+// the ablation view that
+// puts each style's λ3 = 0 baseline next to its depth-preserving trials. The CSV starts
+// with its header row, so that csv readers, pandas and spreadsheets load it as it is; how
+// it was made goes into the markdown's first lines and the provenance sidecar. The text is a
 // pure function of its inputs (fixed number format, sorted rows, no timestamps, no
 // throughput), so evaluating the same models again writes the same bytes.
 #pragma once
@@ -13,7 +16,7 @@
 
 namespace dpst::eval {
 
-// "How it was made", the first lines of every table.
+// "How it was made": the markdown's first lines and ablation-provenance.txt.
 struct TableProvenance {
   std::string command;      // the dpst-eval command line
   std::string config_hash;  // of the base config (sweep.yaml) or of the one model's config
@@ -32,8 +35,11 @@ const TrialEval* baseline_of(const std::vector<TrialEval>& rows, const std::stri
 
 std::string ablation_csv(const TableProvenance& how, const std::vector<TrialEval>& rows);
 std::string ablation_markdown(const TableProvenance& how, const std::vector<TrialEval>& rows);
+// "command: ...", "config hash: ...", ... one line each.
+std::string ablation_provenance(const TableProvenance& how);
 
-// Writes <dir>/ablation.csv and <dir>/ablation.md (atomically); returns their paths.
+// Writes <dir>/ablation.csv, ablation.md and ablation-provenance.txt (atomically); returns
+// their paths.
 std::vector<std::filesystem::path> write_tables(const std::filesystem::path& dir, const TableProvenance& how,
                                                 const std::vector<TrialEval>& rows);
 

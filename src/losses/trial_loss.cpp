@@ -118,22 +118,4 @@ LossTerms TrialLoss::operator()(const torch::Tensor& y_hat, const Taps& vgg_out,
   return t;
 }
 
-void TrialLoss::check_finite(const LossTerms& terms, int64_t step, const std::string& trial) {
-  const auto values = terms.values();
-  std::vector<std::string> bad;
-  for (const char* name : kTermNames) {
-    if (terms[name].defined() && !std::isfinite(values.at(name))) {
-      std::ostringstream os;
-      os << name << " = " << values.at(name);
-      bad.push_back(os.str());
-    }
-  }
-  if (bad.empty()) return;
-  std::ostringstream os;
-  os << (trial.empty() ? std::string("training") : "trial " + trial) << " diverged at step " << step << ": ";
-  for (size_t i = 0; i < bad.size(); ++i) os << (i ? ", " : "") << bad[i];
-  os << " (non-finite loss; lower the learning rate or the loss weights)";
-  DPST_THROW(DivergedError, os.str());
-}
-
 }  // namespace dpst::losses

@@ -79,9 +79,6 @@ class TrialLoss {
   LossTerms operator()(const torch::Tensor& y_hat, const Taps& vgg_out, const Taps& depth_out,
                        const Targets& targets) const;
 
-  // Throws DivergedError naming every non-finite term, the trial and the step.
-  static void check_finite(const LossTerms& terms, int64_t step, const std::string& trial = "");
-
  private:
   LossWeights weights_;
   LossLayers layers_;

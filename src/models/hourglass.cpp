@@ -38,14 +38,12 @@ torch::Tensor ConvBnImpl::forward(const torch::Tensor& x) {
 
 InceptionImpl::InceptionImpl(int64_t in, int64_t a, std::vector<InceptionBranch> branches) {
   b0_ = register_module("b0", ConvBn(in, a, 1, false));
-  out_channels_ = a;
   for (size_t i = 0; i < branches.size(); ++i) {
     const auto [k, r, o] = branches[i];
     const std::string name = "b" + std::to_string(i + 1);
     ConvBn reduce = register_module(name + "_reduce", ConvBn(in, r, 1, false));
     ConvBn conv = register_module(name, ConvBn(r, o, k, false));
     branches_.emplace_back(reduce, conv);
-    out_channels_ += o;
   }
 }
 

@@ -67,12 +67,10 @@ class InceptionImpl : public torch::nn::Module {
  public:
   InceptionImpl(int64_t in, int64_t a, std::vector<InceptionBranch> branches);
   torch::Tensor forward(const torch::Tensor& x);
-  int64_t out_channels() const { return out_channels_; }
 
  private:
   ConvBn b0_{nullptr};
   std::vector<std::pair<ConvBn, ConvBn>> branches_;
-  int64_t out_channels_ = 0;
 };
 TORCH_MODULE(Inception);
 

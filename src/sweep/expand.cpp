@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/cross_checks.h"
+#include "config/registry.h"
 #include "sweep/random_draw.h"
 #include "sweep/sweep.h"
 #include "sweep/trial_id.h"
@@ -152,6 +153,18 @@ std::vector<Trial> expand(const Config& base, int world_size, bool for_run) {
                         "is " + method + " but sweep.axes is empty; list at least one axis"});
     throw config::ConfigProblems(problems);
   }
+  // A pack shares one dataset, batch stream and step loop: its pack-wide keys cannot
+  // differ between its trials.
+  const int64_t per_pack = base.get_int("sweep.trials_per_pack");
+  for (const auto& axis : axes) {
+    const config::KeySpec* spec = config::Registry::instance().find(axis.key);
+    if (per_pack > 1 && spec != nullptr && spec->pack_wide) {
+      problems.push_back({base.origin("sweep.axes"), "sweep.axes." + axis.key,
+                          "is shared by the trials of a pack and cannot be swept with sweep.trials_per_pack " +
+                              std::to_string(per_pack) + "; set sweep.trials_per_pack: 1 or leave it out of the axes"});
+    }
+  }
+  if (!problems.empty()) throw config::ConfigProblems(problems);
   const std::vector<Point> points =
       method == "grid" ? grid_points(axes, problems, base) : random_points(axes, problems, base);
   if (!problems.empty()) throw config::ConfigProblems(problems);

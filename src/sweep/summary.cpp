@@ -19,6 +19,7 @@
 
 #include "common/atomic_file.h"
 #include "common/errors.h"
+#include "common/text.h"
 #include "losses/term_names.h"
 #include "models/provenance_text.h"
 #include "models/weights_io.h"
@@ -62,12 +63,6 @@ std::vector<std::string> trailing_columns() {
   for (const auto& c : summary_loss_columns()) cols.push_back(c);
   for (const char* c : {"loss_nets", "finished_at", "note"}) cols.emplace_back(c);
   return cols;
-}
-
-std::string joined(const std::vector<std::string>& items, const std::string& separator) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? separator : "") + items[i];
-  return out;
 }
 
 std::string utc_now() {

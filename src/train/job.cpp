@@ -117,6 +117,7 @@ RankSetup set_up_rank(const config::Config& config, const dist::MpiSession& mpi,
   comm_options.timeout_s = config.get_float("train.collective_timeout_s");
   rank.comm = dist::make_group_comm(rank.groups.index, ctx.device, comm_options);
   ctx.comm = rank.comm.get();
+  logging::set_group(rank.groups.index, rank.comm->rank(), rank.groups.count);
   ctx.world_size = mpi.world_size();
   ctx.num_groups = rank.groups.count;
   ctx.group_index = rank.groups.index;

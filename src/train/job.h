@@ -15,7 +15,10 @@ struct JobOptions {
 };
 
 // Trains what the configuration describes and returns the process exit code
-// (kExitOk, kExitRequeue after a stop signal, kExitDiverged when every trial failed).
+// (kExitOk, kExitRequeue after a stop signal, kExitDiverged when a single run diverged).
+// A sweep goes on past failed trials, records them in its summary (status failed, with
+// the reason) and exits kExitOk: its groups finish at different times, and none waits
+// for the others to learn whether every trial failed.
 // Errors that only this rank sees end the whole job (MPI_Abort) so no rank is left
 // waiting in a collective.
 int run_job(const config::Config& config, const dist::MpiSession& mpi, const JobOptions& options);

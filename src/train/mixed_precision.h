@@ -10,8 +10,8 @@
 namespace dpst::train {
 
 // Turns autocast to bfloat16 on for `device`'s type on this thread while alive (when
-// `enabled`), and restores the previous state after. LibTorch changed this API in 2.4;
-// the .cpp holds both spellings.
+// `enabled`), and restores the previous state after. The .cpp uses the device-type API
+// of LibTorch >= 2.4 (the pinned wheel is 2.11).
 class AutocastScope {
  public:
   AutocastScope(const torch::Device& device, bool enabled);

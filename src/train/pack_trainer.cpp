@@ -167,7 +167,6 @@ class PackTrainer {
 
   // Settings of the pack, read once (set_up_trials).
   int64_t iterations_ = 0, log_every_ = 1, checkpoint_every_ = 1, global_batch_ = 1;
-  double lr_ = 0;
   bool joint_ = false;  // sweep.pack_frozen_pass resolved for this device
   bool bf16_ = false;   // train.precision: forward passes under bf16 autocast
   std::unique_ptr<PhaseTimer> phases_;  // train.phase_timing (disabled: every call returns at once)
@@ -226,7 +225,6 @@ class PackTrainer {
     log_every_ = base_.get_int("train.log_every");
     checkpoint_every_ = base_.get_int("train.checkpoint_every");
     global_batch_ = base_.get_int("train.batch_size") * comm_.size();
-    lr_ = base_.get_float("optim.lr");
     const std::string pass = base_.get_string("sweep.pack_frozen_pass");
     // One trial has nothing to batch; auto batches on GPUs, where a bigger batch fills the
     // device, and not on CPUs, where it measured slower (results/sweep_pack.md).
@@ -254,11 +252,9 @@ class PackTrainer {
                  "trial " << r.label() << ": ranks of the group hold different f_W weights after "
                           << (step ? "loading the checkpoint" : "initialisation"));
       if (leader()) {
-        std::error_code ec;
-        fs::remove(r.spec->dir / kFinishedMarker, ec);  // training further than a finished run
-        fs::remove(r.spec->dir / kFailedMarker, ec);    // a retry (e.g. with a lower learning rate)
-        fs::create_directories(r.spec->dir, ec);
-        DPST_CHECK(!ec, OutputError, r.spec->dir.string() << ": cannot create trial folder: " << ec.message());
+        remove_if_present(r.spec->dir / kFinishedMarker);  // training further than a finished run
+        remove_if_present(r.spec->dir / kFailedMarker);    // a retry (e.g. with a lower learning rate)
+        create_folder(r.spec->dir);
         write_file_atomically(r.spec->dir / "config.yaml", r.spec->config.dump());
         r.metrics = std::make_unique<MetricsLog>(r.spec->dir, step_);
       }
@@ -607,7 +603,8 @@ class PackTrainer {
       if (step_ % log_every_ != 0 && step_ != iterations_) continue;
       std::vector<std::pair<std::string, double>> fields;
       for (const char* name : kTermNames) fields.emplace_back(name, r.last.at(name));
-      fields.insert(fields.end(), {{"lr", lr_},
+      // optim.lr is per trial (each trial's Adam has its own); the pack-wide keys are not.
+      fields.insert(fields.end(), {{"lr", r.spec->config.get_float("optim.lr")},
                                    {"images_per_s", images_per_s},
                                    {"images_per_s_per_rank", images_per_s / comm_.size()},
                                    {"step_ms", window.step_ms},

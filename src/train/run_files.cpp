@@ -51,10 +51,4 @@ void MetricsLog::append(long long step, const std::vector<std::pair<std::string,
   DPST_CHECK(static_cast<bool>(out_), OutputError, path_.string() << ": write failed");
 }
 
-void write_progress(const fs::path& file, const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::ostringstream os;
-  for (const auto& [k, v] : fields) os << k << ": " << v << "\n";
-  write_file_atomically(file, os.str());
-}
-
 }  // namespace dpst::train

@@ -26,7 +26,4 @@ class MetricsLog {
   std::ofstream out_;
 };
 
-// Ordered key: value lines. Values are written as given (quote strings yourself if needed).
-void write_progress(const std::filesystem::path& file, const std::vector<std::pair<std::string, std::string>>& fields);
-
 }  // namespace dpst::train

@@ -36,7 +36,6 @@ void install_stop_handlers() {
 
 bool stop_requested() { return g_signal != 0; }
 int stop_signal() { return g_signal; }
-void request_stop_for_test() { g_signal = SIGUSR1; }
 void clear_stop_for_test() { g_signal = 0; }
 
 }  // namespace dpst::train

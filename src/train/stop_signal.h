@@ -9,7 +9,6 @@ namespace dpst::train {
 void install_stop_handlers();
 bool stop_requested();
 int stop_signal();             // the signal number received, 0 if none
-void request_stop_for_test();  // as if a signal arrived
 void clear_stop_for_test();
 
 }  // namespace dpst::train

@@ -24,7 +24,6 @@ TEST(Errors, EveryTypeMapsToItsDocumentedExitCode) {
   EXPECT_EQ(exit_code_for(InternalError("x")), 1);
   EXPECT_EQ(exit_code_for(ConfigError("x")), 2);
   EXPECT_EQ(exit_code_for(InputError("x")), 3);
-  EXPECT_EQ(exit_code_for(DivergedError("x")), 4);
   EXPECT_EQ(exit_code_for(DistributedError("x")), 5);
   EXPECT_EQ(exit_code_for(OutputError("x")), 6);
   EXPECT_EQ(exit_code_for(std::runtime_error("x")), 1);

@@ -54,7 +54,8 @@ TEST_P(GradReducerTest, MatchesTheGlobalBatchOnOneRank) {
       EXPECT_LE(diff, 1e-5f * std::max(scale, 1.0f)) << "parameter " << k << " step " << step;
     }
   }
-  EXPECT_GE(reducer.exposed_ms(), 0.0);
+  // finish_backward always waits for the last bucket's all-reduce, so it is never 0.
+  EXPECT_GT(reducer.exposed_ms(), 0.0);
   if (GetParam() < 0.001) {
     EXPECT_EQ(reducer.num_buckets(), params.size());  // tiny buckets: one tensor each
   } else {

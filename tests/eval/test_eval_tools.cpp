@@ -135,6 +135,16 @@ TEST_F(EvalToolsTest, StylizeErrors) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("is the input folder: the outputs would replace the photos"));
 
+  // An output folder that cannot be made is an output error (6) naming it, not an internal one.
+  write_file(tmp_ / "a-file", "x");
+  r = run(bin("dpst-stylize") + model + " --input " + (tmp_ / "bad").string() + " --output " +
+          (tmp_ / "a-file" / "o").string());
+  EXPECT_EQ(r.exit_code, 6) << r.err;
+  EXPECT_THAT(r.err, HasSubstr((tmp_ / "a-file" / "o").string() + ": cannot create folder: "));
+  r = run(eval(sweep_dir().string() + " --images 1 --grid-images 0 --out " + (tmp_ / "a-file" / "t").string()));
+  EXPECT_EQ(r.exit_code, 6) << r.err;
+  EXPECT_THAT(r.err, HasSubstr((tmp_ / "a-file" / "t").string() + ": cannot create folder: "));
+
   fs::create_directories(tmp_ / "empty");
   r = run(bin("dpst-stylize") + model + " --input " + (tmp_ / "empty").string() + " --output " + (tmp_ / "o").string());
   EXPECT_EQ(r.exit_code, 3);
@@ -169,6 +179,14 @@ TEST_F(EvalToolsTest, EvalWritesTablesAndGridsAndRerunsAreByteIdentical) {
   EXPECT_THAT(text, HasSubstr("demo-32.h5 (split val2014), first 4 images"));
   EXPECT_THAT(text, HasSubstr("| candy | " + t[0].filename().string() + " | " + t[1].filename().string() + " | 100000 |"));
   EXPECT_THAT(read_file(csv), HasSubstr("\n" + t[0].filename().string() + ",candy,0,output,4,"));
+  // Every CSV loads as it is with Python's csv module: the first row is the header.
+  for (const fs::path& table : {csv, sweep_dir() / "summary.csv"}) {
+    const auto loaded = run(std::string(DPST_PYTHON) + " -c \"import csv, sys; rows = list(csv.DictReader(open(sys.argv[1]))); "
+                            "print(len(rows), list(rows[0])[0], rows[0]['trial'])\" " + table.string());
+    ASSERT_EQ(loaded.exit_code, 0) << table << loaded.err;
+    EXPECT_THAT(loaded.out, ::testing::StartsWith("2 trial " + t[0].filename().string())) << table;
+  }
+  EXPECT_THAT(read_file(sweep_dir() / "ablation-provenance.txt"), HasSubstr("command: " + cmd + "\n"));
   EXPECT_THAT(read_file(t[1] / "eval.json"), HasSubstr("\"depth_weight\": 100000.0"));
   // The grid: 6 columns of 32-px tiles enlarged to 128, 4 rows.
   EXPECT_EQ(image_size(grid), cv::Size(2 * 8 + 6 * 128 + 5 * 4, 8 + 24 + 18 + 4 * 128 + 3 * 4 + 44));

@@ -64,7 +64,10 @@ TEST(Tables, AblationViewPutsTheBaselineNextToEachDepthTrial) {
   EXPECT_THAT(md, Not(HasSubstr("123.456")));
 
   const std::string csv = ablation_csv(how(), rows);
-  EXPECT_EQ(csv.rfind("# command: dpst-eval runs/sweep\n", 0), 0u);
+  // The header row first: no '#' lines that csv readers would take for the header.
+  EXPECT_EQ(csv.rfind("trial,style,depth_weight,depth_layers,images,content,", 0), 0u);
+  EXPECT_THAT(csv, Not(HasSubstr("\n#")));
+  EXPECT_EQ(ablation_provenance(how()).rfind("command: dpst-eval runs/sweep\nconfig hash: 12345678 (sweep.yaml)\n", 0), 0u);
   EXPECT_THAT(csv, HasSubstr("\ncandy-d0,candy,0,output,4,"));
   EXPECT_THAT(csv, HasSubstr(",candy-d0,+0.25,0,0,+0.5,\"RANDOM INIT (vgg16, hourglass)\",0badf00d\n"));
   EXPECT_THAT(csv, Not(HasSubstr("123.456")));
@@ -87,10 +90,11 @@ TEST(Tables, PretrainedHasNoWarningAndFormatsAreFixed) {
   EXPECT_EQ(format_number(2.8e-7), "2.8e-07");
 }
 
-TEST(Tables, WriteTablesWritesBothFiles) {
+TEST(Tables, WriteTablesWritesTheCsvTheMarkdownAndTheProvenance) {
   test::TempDir dir;
   const auto files = write_tables(dir.path(), how(), {row("a", "candy", 0, 0.5, 1)});
-  ASSERT_EQ(files.size(), 2u);
+  ASSERT_EQ(files.size(), 3u);
+  EXPECT_EQ(test::read_file(dir / "ablation-provenance.txt"), ablation_provenance(how()));
   EXPECT_EQ(test::read_file(dir / "ablation.csv"), ablation_csv(how(), {row("a", "candy", 0, 0.5, 1)}));
   EXPECT_TRUE(std::filesystem::exists(dir / "ablation.md"));
   try {

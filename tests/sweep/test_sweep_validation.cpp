@@ -75,6 +75,22 @@ TEST_F(SweepTest, TheProblemsOfEveryTrialAreReportedAtOnce) {
   }
 }
 
+TEST_F(SweepTest, APackWideKeyIsSweptOnlyOneTrialPerPack) {
+  // A pack shares its batches and its step loop: train.iterations and run.seed (the data
+  // order) cannot differ inside one. Line 9 is the first axis (5 prelude lines).
+  const std::string axes = "sweep:\n  method: grid\n  axes:\n    train.iterations: [2, 4]\n    run.seed: [1, 2]\n";
+  EXPECT_EQ(expand_error(load_sweep(axes)), "");
+  const auto err = expand_error(load_sweep(axes, {"sweep.trials_per_pack=2"}));
+  EXPECT_THAT(err, HasSubstr("sweep.yaml:9:5: sweep.axes.train.iterations: is shared by the trials of a pack and "
+                             "cannot be swept with sweep.trials_per_pack 2; set sweep.trials_per_pack: 1 or leave it "
+                             "out of the axes"));
+  EXPECT_THAT(err, HasSubstr("sweep.axes.run.seed: is shared by the trials of a pack"));
+  // Per-trial keys stay sweepable in packs.
+  EXPECT_EQ(expand_error(load_sweep("sweep:\n  method: grid\n  axes:\n    optim.lr: [1.0e-3, 2.0e-4]\n",
+                                    {"sweep.trials_per_pack=2"})),
+            "");
+}
+
 TEST_F(SweepTest, MethodNoneIsCheckedToo) {
   EXPECT_THAT(expand_error(load_sweep("sweep:\n  ranks_per_trial: 2\n", {}, 2), 3),
               HasSubstr("sweep.ranks_per_trial: is 2 but the job has 3 ranks"));

@@ -51,11 +51,5 @@ TEST(MetricsLog, ResumeDropsRecordsPastTheCheckpoint) {
   EXPECT_DOUBLE_EQ(records[2]["loss"].get<double>(), 2.0);
 }
 
-TEST(Progress, WritesReadableYaml) {
-  test::TempDir tmp;
-  write_progress(tmp / "progress.yml", {{"step", "10"}, {"status", "running"}});
-  EXPECT_EQ(test::read_file(tmp / "progress.yml"), "step: 10\nstatus: running\n");
-}
-
 }  // namespace
 }  // namespace dpst::train

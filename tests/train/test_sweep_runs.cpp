@@ -2,6 +2,7 @@
 // and a sweep of 5 trials in packs of 2 on 3 rank groups runs every trial once, survives
 // being killed midway, and ends with one summary row per trial.
 #include <regex>
+#include <set>
 
 #include "training_fixture.h"
 
@@ -34,6 +35,39 @@ class SweepRunTest : public TrainingTest {
  protected:
   PackAndAlone train_pack_and_alone(const std::string& pass);
 };
+
+// optim.lr is a per-trial key: each trial of a pack has its own Adam, and its own lr in
+// metrics.jsonl (the pack's first trial's lr was written for all of them before).
+TEST_F(TrainingTest, EachTrialOfAPackRecordsItsOwnLearningRate) {
+  const auto r = train(0, out_.path() / "lr", "--set sweep.method=grid --set \"sweep.axes={optim.lr: [1.0e-3, 2.0e-4]}\" "
+                                               "--set sweep.trials_per_pack=2 --set train.iterations=2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::set<double> lrs;
+  for (const auto& entry : fs::directory_iterator(out_.path() / "lr" / "t")) {
+    if (!fs::is_directory(entry)) continue;
+    std::istringstream lines(read_file(entry.path() / "metrics.jsonl"));
+    std::set<double> own;
+    int records = 0;
+    for (std::string line; std::getline(lines, line); ++records) own.insert(nlohmann::json::parse(line).at("lr").get<double>());
+    EXPECT_EQ(records, 2) << entry.path();
+    ASSERT_EQ(own.size(), 1u) << entry.path();
+    lrs.insert(*own.begin());
+  }
+  EXPECT_EQ(lrs, (std::set<double>{2.0e-4, 1.0e-3}));
+}
+
+// Every rank group's rank 0 logs at info with its group in the tag: a 2-group sweep shows
+// both groups' settings and progress (only world rank 0's group was seen before).
+TEST_F(TrainingTest, EveryRankGroupLogsItsSettingsAndProgress) {
+  const auto r = train(2, out_.path() / "groups", "--set sweep.method=grid --set \"sweep.axes={loss.depth_weight: [0.0, 1.0e5]}\" "
+                                                   "--set sweep.ranks_per_trial=1 --set train.iterations=2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const std::string group : {"0", "1"}) {
+    const std::string tag = "\\[rank " + group + " group " + group + "\\] \\[info\\] ";
+    EXPECT_THAT(r.err, ::testing::ContainsRegex(tag + "effective settings")) << r.err;
+    EXPECT_THAT(r.err, ::testing::ContainsRegex(tag + "step 2/2 \\|")) << r.err;
+  }
+}
 
 PackAndAlone SweepRunTest::train_pack_and_alone(const std::string& pass) {
   const fs::path& out = out_.path();

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
 
 #include "models/depth_sources.h"
 #include "train/checkpoint_store.h"
@@ -144,6 +145,26 @@ TEST_F(TrainingTest, Bf16TrainingStaysWithinTwoPercentOfFp32FromTheSameStart) {
   const auto wa = weights(out_ / "fp32" / "t" / "model.h5"), wb = weights(out_ / "bf16" / "t" / "model.h5");
   for (const auto& [name, t] : wb) EXPECT_EQ(t.scalar_type(), torch::kFloat) << name;
   EXPECT_FALSE(bit_equal(wa, wb));
+}
+
+// progress.yml, as the trainer writes it: where the trial stands, and its last loss terms.
+TEST_F(TrainingTest, ProgressFileSaysWhereTheTrialStands) {
+  const auto r = train(0, out_ / "p", "--set train.iterations=4 --set train.checkpoint_every=2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const YAML::Node p = YAML::LoadFile((out_ / "p" / "t" / "progress.yml").string());
+  EXPECT_EQ(p["trial"].as<std::string>(), "run");
+  EXPECT_EQ(p["status"].as<std::string>(), "finished");
+  EXPECT_EQ(p["step"].as<int>(), 4);
+  EXPECT_EQ(p["iterations"].as<int>(), 4);
+  EXPECT_EQ(p["images_seen"].as<int>(), 8);  // 4 steps of batch 2
+  const auto last = nlohmann::json::parse(read_file(out_ / "p" / "t" / "metrics.jsonl").substr(
+      read_file(out_ / "p" / "t" / "metrics.jsonl").rfind("{\"step\":4")));
+  for (const char* term : {"content", "style", "depth", "tv", "total"})
+    EXPECT_NEAR(p[term].as<double>(), last.at(term).get<double>(), 1e-4 * std::abs(last.at(term).get<double>())) << term;
+  // The checkpoint at step 2 holds that moment's progress.
+  const YAML::Node at2 = YAML::LoadFile((out_ / "p" / "t" / "checkpoints" / "step-00000002" / "progress.yml").string());
+  EXPECT_EQ(at2["status"].as<std::string>(), "checkpointed");
+  EXPECT_EQ(at2["step"].as<int>(), 2);
 }
 
 TEST_F(TrainingTest, FreshStartRefusesToClobberARunFolder) {
