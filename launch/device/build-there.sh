@@ -47,7 +47,7 @@ cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDPST_DEVICE_O
   -DOPENCV_INCLUDE_DIR="$prefix/include/opencv4"
 if (( configure_only )); then echo "build-there.sh: configured $build"; exit 0; fi
 # The linker follows the bundled libraries' own dependencies (libhdf5 -> libcurl, ...).
-site="$("$python" -c 'import os, torch; print(os.path.dirname(os.path.dirname(torch.__file__)))')"
+site="$(dpst_torch_site "$python")"
 export LD_LIBRARY_PATH="$bundle/lib:$(dpst_torch_library_path "$site")"
 targets=()
 for b in "${DPST_BUNDLE_BINARIES[@]}"; do targets+=("device_$b"); done

@@ -55,8 +55,7 @@ grep -q 'DPST_HAVE_CUDA=1' "$build/build.ninja" 2>/dev/null || {
   exit 2
 }
 
-torch_dir="$("$python" -c 'import os, torch; print(os.path.dirname(torch.__file__))')"
-site="$(dirname "$torch_dir")"
+site="$(dpst_torch_site "$python")"
 export LD_LIBRARY_PATH="$(dpst_torch_library_path "$site")"
 
 rm -rf "$out"

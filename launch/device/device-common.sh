@@ -3,6 +3,11 @@
 # The binaries of build/device/bin that the GPU run needs.
 DPST_BUNDLE_BINARIES=(dpst-dist dpst-stylize pack_coco test_gpu)
 
+# The site-packages folder that holds PYTHON's torch wheel.
+dpst_torch_site() {
+  "$1" -c 'import os, torch; print(os.path.dirname(os.path.dirname(torch.__file__)))'
+}
+
 # The library folders of a torch wheel installed in site-packages SITE: torch/lib and
 # every nvidia/*/lib (CUDA runtime, cuDNN, cuBLAS, NCCL, ...), colon-separated.
 dpst_torch_library_path() {

@@ -17,7 +17,8 @@ namespace dpst::data {
 // image) only for a library exception.
 cv::Mat decode_other_format(const std::string& bytes, const std::string& name);
 
-// What decode_other_format reads, for messages: "BMP, TIFF, WebP, ... (OpenCV imgcodecs)".
+// How the message for undecodable bytes goes on after "no JPEG/PNG signature and ": what
+// this build does with other formats.
 const char* other_formats_text();
 
 }  // namespace dpst::data

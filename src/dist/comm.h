@@ -3,7 +3,8 @@
 // nothing), MpiComm (CPU tensors, MPI; comm_mpi.cpp), NcclComm (CUDA tensors;
 // comm_nccl.cpp, built only with CUDA + NCCL). src/dist builds in two flavours: over MPI
 // (*_mpi.cpp: mpirun/srun, any number of ranks) and without MPI (*_solo.cpp: a world of
-// one, for machines that have no MPI, such as the GPU bundle's; launch/device/). Sizes are element counts, never byte counts. Every blocking call
+// one, for machines that have no MPI, such as the GPU bundle's; launch/device/).
+// Sizes are element counts, never byte counts. Every blocking call
 // honours the collective timeout and throws DistributedError naming the rank and the
 // operation instead of hanging. Outside src/dist, make_group_comm is the only way to a
 // Comm; <mpi.h> stays inside src/dist (dist/mpi_comm.h has the MPI_Comm-level factories).

@@ -119,10 +119,6 @@ std::string format_number(double value) {
   return buf;
 }
 
-namespace {
-
-}  // namespace
-
 config::Config load_trial_config(const fs::path& config_yaml) {
   DPST_CHECK(fs::exists(config_yaml), InputError, config_yaml.string() << ": no such config file");
   config::LoadOptions lo;

@@ -9,7 +9,6 @@
 #include <torch/torch.h>
 
 #include "common/errors.h"
-#include "data/image_io.h"
 #include "eval/metrics.h"
 
 namespace dpst::eval {
@@ -105,7 +104,5 @@ cv::Mat render_grid(const Stylized& base, const Stylized& dp, const GridLabels& 
   text(canvas, "depth: each map min-max normalised, turbo colormap", kMargin + bar_w + 12, bar_y + bar_h - 1);
   return canvas;
 }
-
-void write_png(const cv::Mat& rgb, const std::filesystem::path& path) { data::save_image(rgb, path); }
 
 }  // namespace dpst::eval

@@ -34,7 +34,4 @@ struct GridLabels {
 cv::Mat render_grid(const Stylized& baseline, const Stylized& preserving, const GridLabels& labels,
                     int min_tile = 128);
 
-// PNG-encodes and writes atomically. Throws OutputError.
-void write_png(const cv::Mat& rgb, const std::filesystem::path& path);
-
 }  // namespace dpst::eval

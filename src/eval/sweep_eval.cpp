@@ -5,6 +5,7 @@
 
 #include "common/atomic_file.h"
 #include "common/errors.h"
+#include "data/image_io.h"
 #include "eval/curves.h"
 #include "eval/grid.h"
 #include "eval/tables.h"
@@ -55,7 +56,7 @@ void draw_grids(const std::vector<TrialEval>& rows, EvalResources& res, const Ev
     labels.baseline = "lambda3=0";  // short: a tile is 128 px wide; the title names the baseline
     labels.preserving = "lambda3=" + format_number(dp->depth_weight);
     const fs::path file = out / ("grid-" + style + ".png");
-    write_png(render_grid(run(*base), run(*dp), labels), file);
+    data::save_image(render_grid(run(*base), run(*dp), labels), file);
     result.files.push_back(file);
   }
 }

@@ -94,7 +94,7 @@ std::string ablation_provenance(const TableProvenance& how) {
   return text;
 }
 
-std::string ablation_csv(const TableProvenance&, const std::vector<TrialEval>& input) {
+std::string ablation_csv(const std::vector<TrialEval>& input) {
   const auto rows = sorted_rows(input);
   std::ostringstream os;
   os << "trial,style,depth_weight,depth_layers,images";
@@ -177,7 +177,7 @@ std::string ablation_markdown(const TableProvenance& how, const std::vector<Tria
 std::vector<std::filesystem::path> write_tables(const std::filesystem::path& dir, const TableProvenance& how,
                                                 const std::vector<TrialEval>& rows) {
   const auto csv = dir / "ablation.csv", markdown = dir / "ablation.md", provenance = dir / "ablation-provenance.txt";
-  write_file_atomically(csv, ablation_csv(how, rows));
+  write_file_atomically(csv, ablation_csv(rows));
   write_file_atomically(markdown, ablation_markdown(how, rows));
   write_file_atomically(provenance, ablation_provenance(how));
   return {csv, markdown, provenance};

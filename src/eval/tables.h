@@ -33,7 +33,7 @@ std::vector<TrialEval> sorted_rows(std::vector<TrialEval> rows);
 // The baseline of a style: its first λ3 = 0 trial by id, or nullptr.
 const TrialEval* baseline_of(const std::vector<TrialEval>& rows, const std::string& style);
 
-std::string ablation_csv(const TableProvenance& how, const std::vector<TrialEval>& rows);
+std::string ablation_csv(const std::vector<TrialEval>& rows);
 std::string ablation_markdown(const TableProvenance& how, const std::vector<TrialEval>& rows);
 // "command: ...", "config hash: ...", ... one line each.
 std::string ablation_provenance(const TableProvenance& how);

@@ -51,7 +51,7 @@ void PhaseTimer::begin_step() {
   clock_->record(0);
 }
 
-void PhaseTimer::mark(const std::string& phase) {
+void PhaseTimer::mark(const char* phase) {
   if (!clock_) return;
   marks_.push_back(phase);
   clock_->record(marks_.size());

@@ -35,14 +35,14 @@ class PhaseTimer {
   PhaseTimer(bool enabled, const torch::Device& device);
 
   void begin_step();
-  void mark(const std::string& phase);  // the phase that ends now
+  void mark(const char* phase);  // the phase that ends now (a literal: kept by pointer)
   void end_step();
   // phase_<name>_ms (mean per step) and host_syncs (mean per step) since the last call.
   std::vector<std::pair<std::string, double>> window_fields();
 
  private:
   std::unique_ptr<PhaseClock> clock_;
-  std::vector<std::string> marks_;  // this step's phase names, in order
+  std::vector<const char*> marks_;  // this step's phase names, in order
   std::vector<std::pair<std::string, double>> sums_;  // per phase name, in first-seen order
   int64_t steps_ = 0, host_syncs_ = 0;
 };

@@ -6,6 +6,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <torch/torch.h>
 
+#include "data/image_io.h"
 #include "eval/grid.h"
 #include "eval/tables.h"
 #include "support/support.h"
@@ -63,7 +64,7 @@ TEST(Tables, AblationViewPutsTheBaselineNextToEachDepthTrial) {
   EXPECT_THAT(md, HasSubstr("**The loss networks are RANDOM INIT"));
   EXPECT_THAT(md, Not(HasSubstr("123.456")));
 
-  const std::string csv = ablation_csv(how(), rows);
+  const std::string csv = ablation_csv(rows);
   // The header row first: no '#' lines that csv readers would take for the header.
   EXPECT_EQ(csv.rfind("trial,style,depth_weight,depth_layers,images,content,", 0), 0u);
   EXPECT_THAT(csv, Not(HasSubstr("\n#")));
@@ -73,7 +74,7 @@ TEST(Tables, AblationViewPutsTheBaselineNextToEachDepthTrial) {
   EXPECT_THAT(csv, Not(HasSubstr("123.456")));
   // Pure functions of their input, whatever the input order.
   EXPECT_EQ(md, ablation_markdown(how(), {rows[2], rows[1], rows[0]}));
-  EXPECT_EQ(csv, ablation_csv(how(), {rows[1], rows[2], rows[0]}));
+  EXPECT_EQ(csv, ablation_csv({rows[1], rows[2], rows[0]}));
 }
 
 TEST(Tables, PretrainedHasNoWarningAndFormatsAreFixed) {
@@ -95,7 +96,7 @@ TEST(Tables, WriteTablesWritesTheCsvTheMarkdownAndTheProvenance) {
   const auto files = write_tables(dir.path(), how(), {row("a", "candy", 0, 0.5, 1)});
   ASSERT_EQ(files.size(), 3u);
   EXPECT_EQ(test::read_file(dir / "ablation-provenance.txt"), ablation_provenance(how()));
-  EXPECT_EQ(test::read_file(dir / "ablation.csv"), ablation_csv(how(), {row("a", "candy", 0, 0.5, 1)}));
+  EXPECT_EQ(test::read_file(dir / "ablation.csv"), ablation_csv({row("a", "candy", 0, 0.5, 1)}));
   EXPECT_TRUE(std::filesystem::exists(dir / "ablation.md"));
   try {
     write_tables(dir / "missing" / "folder", how(), {});
@@ -130,7 +131,7 @@ TEST(Grid, LayoutHasSixEnlargedColumnsAndALegend) {
   const cv::Mat content = image_to_mat(s.x[0]);
   EXPECT_EQ(g.at<cv::Vec3b>(8 + 24 + 18 + 5, 8 + 6), content.at<cv::Vec3b>(1, 1));
   test::TempDir dir;
-  write_png(g, dir / "g.png");
+  data::save_image(g, dir / "g.png");
   const cv::Mat back = cv::imread((dir / "g.png").string());
   EXPECT_EQ(back.cols, g.cols);
   Stylized other = s;

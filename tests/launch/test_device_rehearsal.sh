@@ -62,7 +62,7 @@ grep -q "^run.sh: stop: this machine's torch is .* but the bundle was built agai
   fail "no one-line reason for the torch mismatch: $(tail -2 "$work/other.log")"
 
 dpst_unpack_libs "$work/bundle" "$python" || fail "cannot unpack the bundle's libs.tar.xz"
-export LD_LIBRARY_PATH="$work/bundle/lib:$(dpst_torch_library_path "$("$python" -c 'import os, torch; print(os.path.dirname(os.path.dirname(torch.__file__)))')")"
+export LD_LIBRARY_PATH="$work/bundle/lib:$(dpst_torch_library_path "$(dpst_torch_site "$python")")"
 out="$(OMPI_COMM_WORLD_SIZE=2 "$work/bundle/bin/dpst-dist" --check 2>&1)"
 rc=$?
 (( rc == 2 )) || fail "the solo dpst-dist under a 2-rank launcher exited $rc, not 2: $out"
