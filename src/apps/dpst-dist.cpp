@@ -92,6 +92,17 @@ int main(int argc, char** argv) {
     job.resume = resume == "auto";
     job.overwrite = overwrite;
     for (int i = 0; i < argc; ++i) job.command_line += (i ? " " : "") + std::string(argv[i]);
-    return dpst::train::run_job(config, mpi, job);
+    try {
+      return dpst::train::run_job(config, mpi, job);
+    } catch (const dpst::ConfigError&) {
+      throw;  // the same on every rank: reported once, normal exit
+    } catch (const std::exception& e) {
+      if (mpi.world_size() == 1) throw;
+      // Other ranks may be inside a collective this rank will never reach: end them all.
+      spdlog::critical("{}", e.what());
+      spdlog::critical("ending all {} ranks (exit code {})", mpi.world_size(), dpst::exit_code_for(e));
+      spdlog::default_logger()->flush();
+      dpst::dist::MpiSession::abort_job(dpst::exit_code_for(e));
+    }
   });
 }

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cctype>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -23,5 +25,13 @@ inline std::string joined(const std::vector<std::string>& items, const std::stri
 
 // ".JPG" -> ".jpg"; "" for a path without one.
 inline std::string lower_extension(const std::filesystem::path& path) { return lower_case(path.extension().string()); }
+
+// A loss value as progress lines and progress.yml show it: "1.2346e+03", "nan" when not finite.
+inline std::string loss_text(double v) {
+  if (!std::isfinite(v)) return "nan";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4e", v);
+  return buf;
+}
 
 }  // namespace dpst

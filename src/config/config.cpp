@@ -1,7 +1,10 @@
 // The resolved Config: typed accessors, --dump-config and --help-config text.
 #include "config/config.h"
 
+#include <algorithm>
+#include <initializer_list>
 #include <sstream>
+#include <variant>
 
 #include "common/hash.h"
 
@@ -43,7 +46,7 @@ const KeySpec& Config::spec_of(const std::string& key, KeyType expected) const {
   return *spec;
 }
 
-const YAML::Node& Config::node(const std::string& key) const {
+const Value& Config::value(const std::string& key) const {
   const auto it = values_.find(key);
   DPST_CHECK(it != values_.end(), InternalError, "config key '" << key << "' has no value");
   return it->second;
@@ -57,57 +60,124 @@ const Origin& Config::origin(const std::string& key) const {
 
 bool Config::get_bool(const std::string& key) const {
   spec_of(key, KeyType::Bool);
-  return node(key).as<bool>();
+  return std::get<bool>(value(key));
 }
 int64_t Config::get_int(const std::string& key) const {
   spec_of(key, KeyType::Int);
-  return node(key).as<int64_t>();
+  return std::get<int64_t>(value(key));
 }
 double Config::get_float(const std::string& key) const {
   spec_of(key, KeyType::Float);
-  return node(key).as<double>();
+  return std::get<double>(value(key));
 }
 std::string Config::get_string(const std::string& key) const {
   spec_of(key, KeyType::String);
-  return node(key).Scalar();
+  return std::get<std::string>(value(key));
 }
 std::filesystem::path Config::get_path(const std::string& key) const {
   spec_of(key, KeyType::Path);
-  return node(key).Scalar();
+  return std::get<std::string>(value(key));
 }
 std::vector<std::string> Config::get_strings(const std::string& key) const {
   spec_of(key, KeyType::StringList);
-  std::vector<std::string> out;
-  for (const auto& item : node(key)) out.push_back(item.Scalar());
-  return out;
+  return std::get<std::vector<std::string>>(value(key));
 }
 std::optional<int64_t> Config::get_int_or_auto(const std::string& key) const {
   spec_of(key, KeyType::IntOrAuto);
-  const auto& v = node(key);
-  if (v.Scalar() == "auto") return std::nullopt;
-  return v.as<int64_t>();
-}
-std::vector<SweepAxis> Config::get_sweep_axes(const std::string& key) const {
-  spec_of(key, KeyType::AxisMap);
-  std::vector<SweepAxis> out;
-  for (const auto& kv : node(key)) out.push_back(stored_axis(kv.first.Scalar(), kv.second));
-  return out;
+  const Value& v = value(key);
+  if (std::holds_alternative<std::string>(v)) return std::nullopt;
+  return std::get<int64_t>(v);
 }
 
-std::vector<std::pair<std::string, std::vector<YAML::Node>>> Config::get_axes(const std::string& key) const {
-  std::vector<std::pair<std::string, std::vector<YAML::Node>>> out;
-  for (auto& axis : get_sweep_axes(key)) out.emplace_back(axis.key, std::move(axis.values));
-  return out;
+namespace {
+
+// Whether `v` holds the alternative that a key of `type` holds.
+bool fits(KeyType type, const Value& v) {
+  switch (type) {
+    case KeyType::Bool: return std::holds_alternative<bool>(v);
+    case KeyType::Int: return std::holds_alternative<int64_t>(v);
+    case KeyType::Float: return std::holds_alternative<double>(v);
+    case KeyType::String:
+    case KeyType::Path:
+    case KeyType::Choice: return std::holds_alternative<std::string>(v);
+    case KeyType::StringList: return std::holds_alternative<std::vector<std::string>>(v);
+    case KeyType::IntOrAuto:
+      return std::holds_alternative<int64_t>(v) ||
+             (std::holds_alternative<std::string>(v) && std::get<std::string>(v) == "auto");
+    case KeyType::AxisMap: return false;
+  }
+  return false;
 }
 
-void Config::set(const std::string& key, const YAML::Node& canonical, const Origin& origin) {
-  DPST_CHECK(Registry::instance().find(key) != nullptr, InternalError,
-             "config key '" << key << "' is not in the registry");
-  // Not values_[key] = canonical: YAML::Node's operator= rewrites the node in place, and
-  // a copied Config shares its nodes with the original (a sweep trial would change the base).
-  values_.erase(key);
-  values_.emplace(key, canonical);
+}  // namespace
+
+void Config::set(const std::string& key, const Value& canonical, const Origin& origin) {
+  const KeySpec* spec = Registry::instance().find(key);
+  DPST_CHECK(spec != nullptr, InternalError, "config key '" << key << "' is not in the registry");
+  DPST_CHECK(fits(spec->type, canonical), InternalError,
+             "config key '" << key << "' is a " << type_name(spec->type) << "; set() got another type");
+  values_[key] = canonical;
   origins_[key] = origin;
+  bind();
+}
+
+void Config::make_single_trial(const Origin& origin) {
+  values_["sweep.method"] = std::string("none");
+  values_["sweep.num_trials"] = int64_t{0};
+  axes_.clear();
+  for (const char* key : {"sweep.method", "sweep.num_trials", "sweep.axes"}) origins_[key] = origin;
+  bind();
+}
+
+namespace {
+
+// Binding one field from its key: the field's C++ type names the key type it reads.
+struct FieldBinder {
+  const Config& config;
+  void operator()(const char* key, std::string& f) const { f = std::get<std::string>(checked(key, {KeyType::String, KeyType::Choice})); }
+  void operator()(const char* key, std::filesystem::path& f) const { f = std::get<std::string>(checked(key, {KeyType::Path})); }
+  void operator()(const char* key, int64_t& f) const { f = std::get<int64_t>(checked(key, {KeyType::Int})); }
+  void operator()(const char* key, double& f) const { f = std::get<double>(checked(key, {KeyType::Float})); }
+  void operator()(const char* key, bool& f) const { f = std::get<bool>(checked(key, {KeyType::Bool})); }
+  void operator()(const char* key, std::vector<std::string>& f) const {
+    f = std::get<std::vector<std::string>>(checked(key, {KeyType::StringList}));
+  }
+  void operator()(const char* key, std::optional<int64_t>& f) const {
+    const Value& v = checked(key, {KeyType::IntOrAuto});
+    f = std::holds_alternative<int64_t>(v) ? std::optional<int64_t>(std::get<int64_t>(v)) : std::nullopt;
+  }
+  void operator()(const char* key, std::vector<SweepAxis>& f) const {
+    spec(key, {KeyType::AxisMap});
+    f = config.sweep_axes();
+  }
+
+  const KeySpec& spec(const char* key, std::initializer_list<KeyType> types) const {
+    const KeySpec* s = Registry::instance().find(key);
+    DPST_CHECK(s != nullptr, InternalError, "section field " << key << " has no registry key");
+    DPST_CHECK(std::find(types.begin(), types.end(), s->type) != types.end(), InternalError,
+               "section field " << key << " has a C++ type that does not hold a " << type_name(s->type));
+    return *s;
+  }
+  const Value& checked(const char* key, std::initializer_list<KeyType> types) const {
+    spec(key, types);
+    return config.value(key);
+  }
+};
+
+}  // namespace
+
+void Config::bind() {
+  Sections bound{};
+  size_t fields = 0;
+  const FieldBinder binder{*this};
+  for_each_field(bound, [&](const char* key, auto& field) {
+    binder(key, field);
+    ++fields;
+  });
+  DPST_CHECK(fields == Registry::instance().keys().size(), InternalError,
+             "the sections have " << fields << " fields but the registry has " << Registry::instance().keys().size()
+                                  << " keys");
+  sections_ = std::move(bound);
 }
 
 std::string Config::dump() const {
@@ -120,14 +190,13 @@ std::string Config::dump() const {
       os << section << ":\n";
     }
     const std::string leaf = spec.key.substr(section.size() + 1);
-    const YAML::Node& v = node(spec.key);
-    if (spec.type == KeyType::AxisMap && v.size() > 0) {
-      os << "  " << leaf << ":\n";
-      for (const auto& axis : get_sweep_axes(spec.key)) {
-        os << "    " << axis.key << ": " << format_axis(axis) << "\n";
-      }
+    if (spec.type != KeyType::AxisMap) {
+      os << "  " << leaf << ": " << format_value(spec, value(spec.key)) << "\n";
+    } else if (axes_.empty()) {
+      os << "  " << leaf << ": {}\n";
     } else {
-      os << "  " << leaf << ": " << format_value(spec, v) << "\n";
+      os << "  " << leaf << ":\n";
+      for (const auto& axis : axes_) os << "    " << axis.key << ": " << format_axis(axis) << "\n";
     }
   }
   return os.str();

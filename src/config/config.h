@@ -4,8 +4,11 @@
 //                strict validation that reports every problem at once (dotted key,
 //                file:line:column, did-you-mean), a separate cross-field pass, and
 //                --dump-config output that loads back to the same text.
+//  - sections.h  the typed sections (RunConfig, TrainConfig, ...) that code outside
+//                src/config reads: config.train().iterations, never a key string;
+//  - flat_yaml.h the small key: value files of a run folder (progress.yml, state.yml).
 // Relative paths resolve against the folder of the config file that set them
-// (--set and defaults: the current directory).
+// (--set and defaults: the current directory). yaml-cpp is used in this folder only.
 #pragma once
 
 #include <cstdint>
@@ -15,10 +18,9 @@
 #include <string>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
-
 #include "common/errors.h"
 #include "config/registry.h"
+#include "config/sections.h"
 
 namespace dpst::config {
 
@@ -60,15 +62,6 @@ struct LoadOptions {
   std::filesystem::path cwd;  // empty = current directory
 };
 
-// One sweep axis as written in sweep.axes: a list of values, or (sweep.method: random,
-// int and float keys) a range {uniform: [lo, hi]} or {log_uniform: [lo, hi]}.
-struct SweepAxis {
-  std::string key;
-  std::string distribution;        // "" for a list; else "uniform" or "log_uniform"
-  std::vector<YAML::Node> values;  // canonical: the list, or {lo, hi}
-  bool is_range() const { return !distribution.empty(); }
-};
-
 // The range distributions a sweep axis can name.
 inline const std::vector<std::string>& axis_distributions() {
   static const std::vector<std::string> kNames = {"uniform", "log_uniform"};
@@ -77,6 +70,20 @@ inline const std::vector<std::string>& axis_distributions() {
 
 class Config {
  public:
+  // The typed sections, bound from the values below whenever they change.
+  const Sections& sections() const { return sections_; }
+  const RunConfig& run() const { return sections_.run; }
+  const DataConfig& data() const { return sections_.data; }
+  const ModelConfig& model() const { return sections_.model; }
+  const LossNetsConfig& loss_nets() const { return sections_.loss_nets; }
+  const LossConfig& loss() const { return sections_.loss; }
+  const OptimConfig& optim() const { return sections_.optim; }
+  const TrainConfig& train() const { return sections_.train; }
+  const SweepConfig& sweep() const { return sections_.sweep; }
+  const EvalConfig& eval() const { return sections_.eval; }
+
+  // By key, for code that handles keys generically (the loader, the cross-field rules,
+  // sweep expansion, tests). Each checks that the key has the type read.
   bool get_bool(const std::string& key) const;
   int64_t get_int(const std::string& key) const;
   double get_float(const std::string& key) const;
@@ -84,18 +91,20 @@ class Config {
   std::filesystem::path get_path(const std::string& key) const;  // absolute or empty
   std::vector<std::string> get_strings(const std::string& key) const;
   std::optional<int64_t> get_int_or_auto(const std::string& key) const;  // nullopt = auto
-  // Sweep axes: key -> canonical values, in the order written. A range axis
-  // ({log_uniform: [lo, hi]}, random search only) gives its two ends: the extremes of
-  // what it can draw, which is what the cross-field rules need.
-  std::vector<std::pair<std::string, std::vector<YAML::Node>>> get_axes(const std::string& key) const;
-  // The same axes with their kind (see SweepAxis).
-  std::vector<SweepAxis> get_sweep_axes(const std::string& key) const;
+  // sweep.axes in the order written. A range axis ({log_uniform: [lo, hi]}, random search
+  // only) holds its two ends: the extremes of what it can draw.
+  const std::vector<SweepAxis>& sweep_axes() const { return axes_; }
 
-  const YAML::Node& node(const std::string& key) const;
+  // The canonical value of any key but sweep.axes.
+  const Value& value(const std::string& key) const;
   const Origin& origin(const std::string& key) const;
 
-  // Replaces one value (already canonical for its key's type), e.g. a sweep trial's.
-  void set(const std::string& key, const YAML::Node& canonical, const Origin& origin);
+  // Replaces one value (already canonical for its key's type, which is checked), e.g. a
+  // sweep trial's.
+  void set(const std::string& key, const Value& canonical, const Origin& origin);
+  // Makes this a configuration of one trial: sweep.method none, no axes, num_trials 0,
+  // each set with `origin`. A trial's config.yaml then re-runs it alone.
+  void make_single_trial(const Origin& origin);
 
   // The resolved configuration as YAML, every key in registry order.
   std::string dump() const;
@@ -106,8 +115,11 @@ class Config {
  private:
   friend class Loader;
   const KeySpec& spec_of(const std::string& key, KeyType expected) const;
-  std::map<std::string, YAML::Node> values_;
+  void bind();  // sections_ from values_ and axes_
+  std::map<std::string, Value> values_;
+  std::vector<SweepAxis> axes_;
   std::map<std::string, Origin> origins_;
+  Sections sections_{};
 };
 
 // Loads and validates; throws ConfigProblems listing every problem.
@@ -116,19 +128,15 @@ Config load(const LoadOptions& options);
 // The registry as help text for --help-config.
 std::string help_text();
 
-// Checks a raw YAML value against a key's spec. Returns the canonical value, or
-// nullopt with *error set. Relative paths resolve against base_dir.
-std::optional<YAML::Node> canonicalize(const KeySpec& spec, const YAML::Node& raw,
-                                       const std::filesystem::path& base_dir, std::string* error);
-
-// A canonical value as it appears in --dump-config output.
-std::string format_value(const KeySpec& spec, const YAML::Node& canonical);
-
-// A value of sweep.axes as the loader stores it (a list, or a one-entry mapping
-// {distribution: [lo, hi]}) as a SweepAxis.
-SweepAxis stored_axis(const std::string& key, const YAML::Node& stored);
+// A canonical value as it appears in --dump-config output (spec's type must fit the value).
+std::string format_value(const KeySpec& spec, const Value& canonical);
 
 // One sweep axis's values as --dump-config writes them: "[a, b]" or "{log_uniform: [lo, hi]}".
 std::string format_axis(const SweepAxis& axis);
+// All axes in the compact form tables use: "{key: [a, b], key2: {uniform: [lo, hi]}}".
+std::string format_axes(const std::vector<SweepAxis>& axes);
+
+// Reads a value of a numeric key as a double (Int or Float), e.g. a range's ends.
+double as_number(const Value& v);
 
 }  // namespace dpst::config

@@ -2,28 +2,29 @@
 
 #include <cstdint>
 #include <string>
+#include <variant>
 
 namespace dpst::config {
 namespace {
 
 // Values a key takes across the sweep: its own, or every axis value when swept.
-std::vector<YAML::Node> values_across_sweep(const Config& c, const std::string& key) {
-  for (const auto& [axis, values] : c.get_axes("sweep.axes")) {
-    if (axis == key) return values;
+std::vector<Value> values_across_sweep(const Config& c, const std::string& key) {
+  for (const auto& axis : c.sweep_axes()) {
+    if (axis.key == key) return axis.values;
   }
-  return {c.node(key)};
+  return {c.value(key)};
 }
 
 bool any_positive(const Config& c, const std::string& key) {
   for (const auto& v : values_across_sweep(c, key)) {
-    if (v.as<double>() > 0) return true;
+    if (as_number(v) > 0) return true;
   }
   return false;
 }
 
 bool any_empty_list(const Config& c, const std::string& key) {
   for (const auto& v : values_across_sweep(c, key)) {
-    if (v.size() == 0) return true;
+    if (std::get<std::vector<std::string>>(v).empty()) return true;
   }
   return false;
 }
@@ -63,7 +64,7 @@ std::vector<Problem> cross_field_problems(const Config& c, int world_size, bool 
                                      " ranks; the world size must be a multiple of it");
   }
   const std::string method = c.get_string("sweep.method");
-  const bool has_axes = !c.get_axes("sweep.axes").empty();
+  const bool has_axes = !c.sweep_axes().empty();
   if (method == "none" && has_axes) {
     add("sweep.axes", "lists axes but sweep.method is none; set sweep.method: grid or random");
   }

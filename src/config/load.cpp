@@ -15,6 +15,7 @@
 
 #include "config/config.h"
 #include "config/cross_checks.h"
+#include "config/yaml_values.h"
 
 namespace dpst::config {
 
@@ -31,6 +32,14 @@ class Loader {
     for (const auto& text : options_.overrides) apply_override(text);
     if (options_.check_files) check_files();
     if (!problems_.empty()) throw ConfigProblems(problems_);
+    for (const auto& spec : registry_.keys()) {
+      if (spec.type == KeyType::AxisMap) {
+        config_.axes_ = to_axes(nodes_.at(spec.key));
+      } else {
+        config_.values_[spec.key] = to_value(spec, nodes_.at(spec.key));
+      }
+    }
+    config_.bind();
     // Cross-field rules assume every value is individually valid, so they run second.
     problems_ = cross_field_problems(config_, options_.world_size, options_.check_files);
     if (!problems_.empty()) throw ConfigProblems(problems_);
@@ -41,7 +50,8 @@ class Loader {
   const Registry& registry_ = Registry::instance();
   const LoadOptions& options_;
   fs::path cwd_;
-  Config config_;
+  std::map<std::string, YAML::Node> nodes_;  // canonical, by key; Values once all are valid
+  Config config_;                            // origins as values are stored; values at the end
   std::vector<Problem> problems_;
 
   void problem(const Origin& where, const std::string& key, const std::string& message) {
@@ -73,7 +83,7 @@ class Loader {
       std::string error;
       const auto value = canonicalize(spec, YAML::Load(spec.default_yaml), cwd_, &error);
       DPST_CHECK(value.has_value(), InternalError, "default of " << spec.key << " is invalid: " << error);
-      config_.values_[spec.key] = *value;
+      nodes_[spec.key] = *value;
       config_.origins_[spec.key] = origin;
     }
   }
@@ -89,7 +99,7 @@ class Loader {
       value = check_axes(raw, base, where);  // the raw node keeps line:column marks
       if (!value) return;
     }
-    config_.values_[spec.key] = *value;
+    nodes_[spec.key] = *value;
     config_.origins_[spec.key] = where;
   }
 
@@ -134,7 +144,7 @@ class Loader {
           continue;
         }
         // Two equal values would make two trials with the same parameters (and folder).
-        const std::string text = format_value(*spec, *v);
+        const std::string text = format_value(*spec, to_value(*spec, *v));
         const auto [first, fresh] = seen.emplace(text, i + 1);
         if (!fresh) {
           problem(origin_of(kv.second[i]), path, "value " + std::to_string(i + 1) + " (" + text +
@@ -194,12 +204,12 @@ class Loader {
     const double lo = canonical[0].as<double>();
     const double hi = canonical[1].as<double>();
     if (!(lo < hi)) {
-      problem(origin_of(ends), path, name + " needs lo < hi (got " + format_value(spec, canonical[0]) + ", " +
-                                         format_value(spec, canonical[1]) + ")");
+      problem(origin_of(ends), path, name + " needs lo < hi (got " + format_value(spec, to_value(spec, canonical[0])) + ", " +
+                                         format_value(spec, to_value(spec, canonical[1])) + ")");
       return std::nullopt;
     }
     if (name == "log_uniform" && !(lo > 0)) {
-      problem(origin_of(ends[0]), path, "log_uniform needs lo > 0 (got " + format_value(spec, canonical[0]) +
+      problem(origin_of(ends[0]), path, "log_uniform needs lo > 0 (got " + format_value(spec, to_value(spec, canonical[0])) +
                                             "); use uniform for a range that includes 0");
       return std::nullopt;
     }
@@ -289,16 +299,16 @@ class Loader {
   void check_files() {
     // Keys swept over are checked per value: the base value may stay unset.
     std::set<std::string> swept;
-    for (const auto& kv : config_.values_.at("sweep.axes")) swept.insert(kv.first.Scalar());
+    for (const auto& kv : nodes_.at("sweep.axes")) swept.insert(kv.first.Scalar());
     for (const auto& spec : registry_.keys()) {
-      const YAML::Node& v = config_.values_.at(spec.key);
+      const YAML::Node& v = nodes_.at(spec.key);
       const Origin& where = config_.origin(spec.key);
       if (spec.required && !swept.count(spec.key) && v.IsScalar() && v.Scalar().empty()) {
         problem(where, spec.key, "is required but not set by any config file or --set");
       }
       if (spec.must_exist && v.IsScalar()) check_exists(spec.key, v.Scalar(), where);
     }
-    for (const auto& kv : config_.values_.at("sweep.axes")) {
+    for (const auto& kv : nodes_.at("sweep.axes")) {
       const KeySpec* spec = registry_.find(kv.first.Scalar());
       if (spec == nullptr || !spec->must_exist) continue;
       for (const auto& v : kv.second) {

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common/errors.h"
+#include "config/net_facts.h"
 
 namespace dpst::config {
 namespace {
@@ -34,8 +35,9 @@ class Declare {
   KeySpec spec_;
 };
 
-const std::vector<std::string> kVggTaps = {"relu1_2", "relu2_2", "relu3_3", "relu4_3"};
-const std::vector<std::string> kDepthTaps = {"stem", "L1", "L2", "L3", "L4", "output"};
+const std::vector<std::string>& kVggTaps = vgg16_tap_names();
+const std::vector<std::string>& kDepthTaps = hourglass_tap_names();
+const std::string kSizeMultiple = std::to_string(kDepthNetSizeMultiple);
 
 }  // namespace
 
@@ -71,9 +73,10 @@ Registry::Registry() {
       .help("Group in data.path used for training.");
   Declare(k, "data.val_split", T::String, "val2014").not_sweepable()
       .help("Group in data.path used for evaluation.");
-  Declare(k, "data.image_size", T::Int, "256").at_least(16).at_most(4096).multiple_of(16)
-      .not_sweepable()
-      .help("Training images are image_size x image_size; a multiple of 16 (the depth net pools 4 times).");
+  Declare(k, "data.image_size", T::Int, "256").at_least(kDepthNetSizeMultiple).at_most(4096)
+      .multiple_of(kDepthNetSizeMultiple).not_sweepable()
+      .help("Training images are image_size x image_size; a multiple of " + kSizeMultiple +
+            " (the depth net pools 4 times).");
   Declare(k, "data.loader_threads", T::Int, "2").at_least(1).at_most(64).not_sweepable()
       .help("Background threads per rank that read and decode batches.");
   Declare(k, "data.prefetch", T::Int, "4").at_least(1).at_most(1024).not_sweepable()

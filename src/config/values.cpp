@@ -13,6 +13,7 @@
 
 #include "common/text.h"
 #include "config/config.h"
+#include "config/yaml_values.h"
 
 namespace dpst::config {
 namespace {
@@ -220,52 +221,83 @@ std::optional<YAML::Node> canonicalize(const KeySpec& spec, const YAML::Node& ra
   return fail("internal: unhandled type");
 }
 
-std::string format_value(const KeySpec& spec, const YAML::Node& v) {
+std::string format_value(const KeySpec& spec, const Value& v) {
   switch (spec.type) {
-    case KeyType::Bool: return v.as<bool>() ? "true" : "false";
-    case KeyType::Int: return std::to_string(v.as<int64_t>());
-    case KeyType::IntOrAuto: return v.Scalar() == "auto" ? "auto" : std::to_string(v.as<int64_t>());
-    case KeyType::Float: return format_float(v.as<double>());
+    case KeyType::Bool: return std::get<bool>(v) ? "true" : "false";
+    case KeyType::Int: return std::to_string(std::get<int64_t>(v));
+    case KeyType::IntOrAuto:
+      return std::holds_alternative<std::string>(v) ? "auto" : std::to_string(std::get<int64_t>(v));
+    case KeyType::Float: return format_float(std::get<double>(v));
     case KeyType::String:
     case KeyType::Path:
-    case KeyType::Choice: return quote_if_needed(v.Scalar());
+    case KeyType::Choice: return quote_if_needed(std::get<std::string>(v));
     case KeyType::StringList: {
+      const auto& items = std::get<std::vector<std::string>>(v);
       std::string s = "[";
-      for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + quote_if_needed(v[i].Scalar());
+      for (size_t i = 0; i < items.size(); ++i) s += (i ? ", " : "") + quote_if_needed(items[i]);
       return s + "]";
     }
-    case KeyType::AxisMap: {
-      // Config::dump() writes one axis per line; this is the compact form used in tables.
-      std::string s = "{";
-      bool first = true;
-      for (const auto& kv : v) {
-        s += (first ? "" : ", ") + kv.first.Scalar() + ": " + format_axis(stored_axis(kv.first.Scalar(), kv.second));
-        first = false;
-      }
-      return s + "}";
-    }
+    case KeyType::AxisMap: break;  // not a Value: format_axes
   }
-  return "?";
+  DPST_THROW(InternalError, "format_value: " << spec.key << " is a " << type_name(spec.type));
+  return "";
 }
 
-SweepAxis stored_axis(const std::string& key, const YAML::Node& stored) {
-  SweepAxis axis;
-  axis.key = key;
-  // (No Node reassignment: yaml-cpp's operator= rewrites the node shared with `stored`.)
-  const bool range = stored.IsMap() && stored.size() == 1;
-  if (range) axis.distribution = stored.begin()->first.Scalar();
-  const YAML::Node values = range ? stored.begin()->second : stored;
-  for (const auto& item : values) axis.values.push_back(item);
-  return axis;
+double as_number(const Value& v) {
+  if (std::holds_alternative<int64_t>(v)) return static_cast<double>(std::get<int64_t>(v));
+  DPST_CHECK(std::holds_alternative<double>(v), InternalError, "as_number: not a number");
+  return std::get<double>(v);
+}
+
+Value to_value(const KeySpec& spec, const YAML::Node& v) {
+  switch (spec.type) {
+    case KeyType::Bool: return v.as<bool>();
+    case KeyType::Int: return v.as<int64_t>();
+    case KeyType::IntOrAuto: return v.Scalar() == "auto" ? Value(std::string("auto")) : Value(v.as<int64_t>());
+    case KeyType::Float: return v.as<double>();
+    case KeyType::String:
+    case KeyType::Path:
+    case KeyType::Choice: return v.Scalar();
+    case KeyType::StringList: {
+      std::vector<std::string> items;
+      for (const auto& item : v) items.push_back(item.Scalar());
+      return items;
+    }
+    case KeyType::AxisMap: break;
+  }
+  DPST_THROW(InternalError, "to_value: " << spec.key << " is a " << type_name(spec.type));
+  return false;
+}
+
+std::vector<SweepAxis> to_axes(const YAML::Node& stored) {
+  std::vector<SweepAxis> out;
+  for (const auto& kv : stored) {
+    SweepAxis axis;
+    axis.key = kv.first.Scalar();
+    const KeySpec* spec = Registry::instance().find(axis.key);
+    DPST_CHECK(spec != nullptr, InternalError, "sweep axis '" << axis.key << "' is not in the registry");
+    // (No Node reassignment: yaml-cpp's operator= rewrites the node shared with `stored`.)
+    const bool range = kv.second.IsMap() && kv.second.size() == 1;
+    if (range) axis.distribution = kv.second.begin()->first.Scalar();
+    const YAML::Node values = range ? kv.second.begin()->second : kv.second;
+    for (const auto& item : values) axis.values.push_back(to_value(*spec, item));
+    out.push_back(std::move(axis));
+  }
+  return out;
 }
 
 std::string format_axis(const SweepAxis& axis) {
   const KeySpec* spec = Registry::instance().find(axis.key);
+  DPST_CHECK(spec != nullptr, InternalError, "sweep axis '" << axis.key << "' is not in the registry");
   std::string s = axis.is_range() ? "{" + axis.distribution + ": [" : "[";
-  for (size_t i = 0; i < axis.values.size(); ++i) {
-    s += (i ? ", " : "") + (spec ? format_value(*spec, axis.values[i]) : axis.values[i].Scalar());
-  }
+  for (size_t i = 0; i < axis.values.size(); ++i) s += (i ? ", " : "") + format_value(*spec, axis.values[i]);
   return s + (axis.is_range() ? "]}" : "]");
+}
+
+std::string format_axes(const std::vector<SweepAxis>& axes) {
+  std::string s = "{";
+  for (size_t i = 0; i < axes.size(); ++i) s += (i ? ", " : "") + axes[i].key + ": " + format_axis(axes[i]);
+  return s + "}";
 }
 
 }  // namespace dpst::config

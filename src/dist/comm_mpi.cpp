@@ -2,6 +2,7 @@
 // without MPI): MPI error handling, the MPI backend, rank groups and the NCCL id exchange.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <thread>
 #include <utility>
 
@@ -31,13 +32,17 @@ void check_mpi(int rc, int rank, const std::string& what) {
 // Polls a set of MPI requests until done or the deadline passes.
 void wait_with_timeout(std::vector<MPI_Request>& requests, double timeout_s, int rank, const std::string& what) {
   using Clock = std::chrono::steady_clock;
-  const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s);
+  // An infinite timeout waits as long as it takes (the end-of-job count, sweep groups
+  // finishing hours apart).
+  const bool forever = !std::isfinite(timeout_s);
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(forever ? 0.0 : timeout_s));
   auto pause = std::chrono::microseconds(1);
   for (;;) {
     int done = 0;
     check_mpi(MPI_Testall(static_cast<int>(requests.size()), requests.data(), &done, MPI_STATUSES_IGNORE), rank, what);
     if (done) return;
-    if (Clock::now() > deadline) {
+    if (!forever && Clock::now() > deadline) {
       DPST_THROW(DistributedError, "rank " << rank << ": " << what << " did not complete within " << timeout_s
                                            << " s (train.collective_timeout_s); another rank has died or hangs");
     }

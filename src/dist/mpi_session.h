@@ -2,7 +2,10 @@
 // destructor. A process started without mpirun/srun is a world of one.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 namespace dpst::dist {
 
@@ -21,6 +24,9 @@ class MpiSession {
   // Every world rank waits here for the others, at most timeout_s (train.collective_timeout_s);
   // then DistributedError names this rank and `what`. Free for a world of one.
   void barrier(const std::string& what, double timeout_s) const;
+  // Element-wise sums of `mine` over the world ranks (same length everywhere), waiting at
+  // most timeout_s (infinity: as long as it takes). `mine` itself for a world of one.
+  std::vector<int64_t> sum(const std::vector<int64_t>& mine, const std::string& what, double timeout_s) const;
 
   // "Open MPI v4.1.4 (MPI 3.1)": the MPI library's version (callable before MPI_Init).
   static std::string library_version();
@@ -36,5 +42,12 @@ class MpiSession {
   int thread_level_ = 0;
   bool owns_init_ = false;
 };
+
+// Runs `check` on every rank; if it throws ConfigError on any rank (a check whose outcome
+// can differ between nodes, such as the GPUs a node has), every rank throws ConfigError,
+// so none is left waiting in a collective for ranks that have stopped. A failing rank
+// other than 0 logs its own message first (the job prints rank 0's).
+void check_on_every_rank(const MpiSession& mpi, const std::string& what, double timeout_s,
+                         const std::function<void()>& check);
 
 }  // namespace dpst::dist

@@ -55,6 +55,18 @@ void MpiSession::barrier(const std::string& what, double timeout_s) const {
   wait_with_timeout(requests, timeout_s, world_rank_, what);
 }
 
+std::vector<int64_t> MpiSession::sum(const std::vector<int64_t>& mine, const std::string& what, double timeout_s) const {
+  if (world_size_ == 1) return mine;
+  std::vector<int64_t> total(mine.size(), 0);
+  MPI_Request request;
+  check_mpi(MPI_Iallreduce(mine.data(), total.data(), static_cast<int>(mine.size()), MPI_INT64_T, MPI_SUM,
+                           MPI_COMM_WORLD, &request),
+            world_rank_, what);
+  std::vector<MPI_Request> requests{request};
+  wait_with_timeout(requests, timeout_s, world_rank_, what);
+  return total;
+}
+
 std::string MpiSession::library_version() {
   char text[MPI_MAX_LIBRARY_VERSION_STRING];
   int len = 0;

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "trial_folder/trial_folder.h"
+
 namespace dpst::eval {
 namespace {
 namespace fs = std::filesystem;
@@ -42,7 +44,7 @@ std::optional<std::string> plot(const std::string& args) {
 }  // namespace
 
 std::optional<std::string> write_trial_curves(const fs::path& trial_dir) {
-  return plot("trial " + quoted(trial_dir.string()) + " --out " + quoted((trial_dir / "curves.png").string()));
+  return plot("trial " + quoted(trial_dir.string()) + " --out " + quoted(trial_folder::TrialFolder(trial_dir).curves_file().string()));
 }
 
 std::optional<std::string> write_sweep_curves(const fs::path& out_png, const std::vector<fs::path>& trial_dirs) {

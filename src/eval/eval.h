@@ -14,7 +14,8 @@
 //  - curves.h    loss-curve PNGs from metrics.jsonl (matplotlib post-step): one per
 //                trial, one overlay per sweep;
 //  - stylize.h   f_W on a photo of any size: padding, bounded-memory tiling with shared
-//                InstanceNorm statistics, colour preservation, strength (dpst-stylize).
+//                InstanceNorm statistics, colour preservation, strength;
+//  - stylize_files.h dpst-stylize's files: list, name, stylize, save, skip in one line.
 #pragma once
 
 #include "eval/curves.h"
@@ -22,5 +23,6 @@
 #include "eval/grid.h"
 #include "eval/metrics.h"
 #include "eval/stylize.h"
+#include "eval/stylize_files.h"
 #include "eval/sweep_eval.h"
 #include "eval/tables.h"

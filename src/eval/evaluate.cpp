@@ -13,10 +13,12 @@
 #include "common/atomic_file.h"
 #include "common/errors.h"
 #include "common/text.h"
+#include "config/net_facts.h"
 #include "data/image_tensor.h"
 #include "data/image_io.h"
 #include "eval/metrics.h"
 #include "models/provenance_text.h"
+#include "trial_folder/trial_folder.h"
 
 namespace dpst::eval {
 namespace fs = std::filesystem;
@@ -37,9 +39,10 @@ Stylized stylize_with_depth(models::TransformNetImpl& net, models::HourglassImpl
 EvalMetrics evaluate(models::TransformNetImpl& net, const data::Dataset& val, models::LossNets& nets,
                      const losses::TrialLoss& loss, const EvalOptions& options) {
   DPST_CHECK(nets.depth.net, InternalError, "evaluate: the depth network is not loaded");
-  DPST_CHECK(val.image_size() % 16 == 0, InputError,
+  DPST_CHECK(val.image_size() % config::kDepthNetSizeMultiple == 0, InputError,
              val.path().string() << ": images are " << val.image_size() << "x" << val.image_size()
-                                 << "; the depth network needs a multiple of 16 (re-pack with --size)");
+                                 << "; the depth network needs a multiple of " << config::kDepthNetSizeMultiple
+                                 << " (re-pack with --size)");
   const int64_t n = std::min(options.images, val.size());
   DPST_CHECK(n >= 1, InputError, val.path().string() << ": split '" << val.split() << "' has no images to evaluate");
   DPST_CHECK(options.batch_size >= 1 && options.pairs >= 1, InternalError, "evaluate: bad batch size or pair count");
@@ -99,8 +102,8 @@ double& EvalMetrics::term(std::string_view name) {
 
 losses::TrialLoss trial_loss_for_eval(const config::Config& config, models::Vgg16& vgg, torch::Device device) {
   // As the trainer does: shorter side to loss.style_size, RGB in [0, 1].
-  const torch::Tensor style = data::load_style_image(config.get_path("loss.style_image"), config.get_int("loss.style_size"));
-  return losses::TrialLoss::from_config(config, vgg, style.to(device));
+  const torch::Tensor style = data::load_style_image(config.loss().style_image, config.loss().style_size);
+  return losses::TrialLoss::from_config(config.loss(), vgg, style.to(device));
 }
 
 std::string loss_nets_label(const models::LossNets& nets) {
@@ -134,26 +137,25 @@ TrialEval evaluate_model(const fs::path& model, const config::Config& config, co
   TrialEval r;
   const fs::path abs = fs::absolute(model).lexically_normal();
   r.dir = abs.parent_path();
-  r.id = abs.filename() == "model.h5" ? abs.parent_path().filename().string() : abs.stem().string();
-  r.style = config.get_path("loss.style_image").stem().string();
-  r.depth_weight = config.get_float("loss.depth_weight");
-  r.depth_layers = joined(config.get_strings("loss.depth_layers"), "+");
+  r.id = abs.filename() == trial_folder::kModelFile ? abs.parent_path().filename().string() : abs.stem().string();
+  r.style = config.loss().style_image.stem().string();
+  r.depth_weight = config.loss().depth_weight;
+  r.depth_layers = joined(config.loss().depth_layers, "+");
   r.config_hash = config.hash();
-  r.dataset = options.data.empty() ? config.get_path("data.path") : fs::absolute(options.data).lexically_normal();
-  r.split = config.get_string("data.val_split");
-  r.pairs = config.get_int("eval.pairs");
+  r.dataset = options.data.empty() ? config.data().path : fs::absolute(options.data).lexically_normal();
+  r.split = config.data().val_split;
+  r.pairs = config.eval().pairs;
   DPST_CHECK(!r.dataset.empty(), InputError, r.id << ": the config sets no data.path; pass --data");
 
   EvalResources local;
   EvalResources& res = shared ? *shared : local;
-  const std::string key = config.get_string("loss_nets.vgg16_weights") + "|" +
-                          config.get_string("loss_nets.depth_weights") + "|" +
-                          config.get_string("loss_nets.depth_net") + "|" +
-                          (config.get_bool("loss_nets.allow_random_init") ? "random-ok" : "pretrained-only") + "|" +
+  const config::LossNetsConfig& nets = config.loss_nets();
+  const std::string key = nets.vgg16_weights.string() + "|" + nets.depth_weights.string() + "|" + nets.depth_net + "|" +
+                          (nets.allow_random_init ? "random-ok" : "pretrained-only") + "|" +
                           r.dataset.string() + "|" + r.split + "|" + options.device.str();
   if (res.key != key || !res.val) {
     res.val = std::make_shared<data::Dataset>(data::Dataset::open(r.dataset, r.split));
-    res.nets = models::load_loss_nets(config, /*need_depth=*/true);
+    res.nets = models::load_loss_nets(nets, /*need_depth=*/true);
     res.nets.vgg.net->to(options.device);
     res.nets.depth.net->to(options.device);
     res.key = key;
@@ -165,7 +167,7 @@ TrialEval evaluate_model(const fs::path& model, const config::Config& config, co
   net->to(options.device);
   const losses::TrialLoss loss = trial_loss_for_eval(config, res.nets.vgg.net, options.device);
   EvalOptions eo;
-  eo.images = options.images > 0 ? options.images : config.get_int("eval.images");
+  eo.images = options.images > 0 ? options.images : config.eval().images;
   eo.pairs = r.pairs;
   eo.device = options.device;
   r.metrics = evaluate(*net, *res.val, res.nets, loss, eo);
@@ -174,10 +176,10 @@ TrialEval evaluate_model(const fs::path& model, const config::Config& config, co
 
 TrialEval evaluate_trial(const fs::path& trial_dir, const TrialEvalOptions& options, EvalResources* shared) {
   DPST_CHECK(fs::is_directory(trial_dir), InputError, trial_dir.string() << ": no such trial folder");
-  DPST_CHECK(fs::exists(trial_dir / "config.yaml"), InputError,
-             trial_dir.string() << ": no config.yaml (not a trial folder)");
-  TrialEval r = evaluate_model(trial_dir / "model.h5", load_trial_config(trial_dir / "config.yaml"), options, shared);
-  if (options.write_json) write_file_atomically(trial_dir / "eval.json", eval_json(r));
+  const trial_folder::TrialFolder folder(trial_dir);
+  DPST_CHECK(folder.has_config(), InputError, trial_dir.string() << ": no config.yaml (not a trial folder)");
+  TrialEval r = evaluate_model(folder.model_file(), load_trial_config(folder.config_file()), options, shared);
+  if (options.write_json) write_file_atomically(folder.eval_file(), eval_json(r));
   return r;
 }
 

@@ -1,4 +1,5 @@
 #include "eval/sweep_eval.h"
+#include "trial_folder/trial_folder.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -45,7 +46,7 @@ void draw_grids(const std::vector<TrialEval>& rows, EvalResources& res, const Ev
       continue;
     }
     auto run = [&](const TrialEval& r) {
-      models::TransformNet net = models::load_transform_net(r.dir / "model.h5");
+      models::TransformNet net = models::load_transform_net(trial_folder::TrialFolder(r.dir).model_file());
       net->to(o.device);
       net->eval();
       return stylize_with_depth(*net, *res.nets.depth.net, x);
@@ -66,19 +67,19 @@ void draw_grids(const std::vector<TrialEval>& rows, EvalResources& res, const Ev
 void draw_curves(const fs::path& target, const fs::path& out, EvalRunResult& result) {
   std::vector<fs::path> trials;
   if (fs::is_directory(target)) {
-    trials = finished_trials(target, nullptr);
-  } else if (fs::exists(target.parent_path() / "metrics.jsonl")) {
+    trials = trial_folder::finished_trials(target, nullptr);
+  } else if (fs::exists(trial_folder::TrialFolder(target.parent_path()).metrics_file())) {
     trials.push_back(target.parent_path());
   }
   std::vector<fs::path> with_metrics;
   for (const auto& t : trials) {
-    if (!fs::exists(t / "metrics.jsonl")) continue;
+    if (!fs::exists(trial_folder::TrialFolder(t).metrics_file())) continue;
     with_metrics.push_back(t);
     if (const auto why = write_trial_curves(t)) {
       result.notes.push_back("no loss curves for " + t.filename().string() + ": " + *why);
       return;  // the same reason would repeat for every trial
     }
-    result.files.push_back(t / "curves.png");
+    result.files.push_back(trial_folder::TrialFolder(t).curves_file());
   }
   if (with_metrics.size() > 1) {
     if (const auto why = write_sweep_curves(out / "curves.png", with_metrics)) {
@@ -90,23 +91,6 @@ void draw_curves(const fs::path& target, const fs::path& out, EvalRunResult& res
 }
 
 }  // namespace
-
-std::vector<fs::path> finished_trials(const fs::path& sweep_dir, std::vector<std::string>* skipped) {
-  std::vector<fs::path> out;
-  for (const auto& entry : fs::directory_iterator(sweep_dir)) {
-    if (!entry.is_directory()) continue;
-    const std::string name = entry.path().filename().string();
-    if (name.empty() || name[0] == '.') continue;
-    if (fs::exists(entry.path() / "FINISHED")) {
-      out.push_back(entry.path());
-    } else if (skipped && fs::exists(entry.path() / "config.yaml")) {
-      skipped->push_back(name);
-    }
-  }
-  std::sort(out.begin(), out.end());
-  if (skipped) std::sort(skipped->begin(), skipped->end());
-  return out;
-}
 
 EvalRunResult run_eval(const EvalRunOptions& o) {
   DPST_CHECK(fs::exists(o.target), InputError, o.target.string() << ": no such sweep folder or model file");
@@ -122,7 +106,7 @@ EvalRunResult run_eval(const EvalRunOptions& o) {
 
   if (fs::is_directory(o.target)) {
     std::vector<std::string> unfinished;
-    const auto trials = finished_trials(o.target, &unfinished);
+    const auto trials = trial_folder::finished_trials(o.target, &unfinished);
     for (const auto& name : unfinished) result.notes.push_back("skipped trial " + name + ": not finished (no FINISHED)");
     DPST_CHECK(!trials.empty(), InputError,
                o.target.string() << ": no finished trials (no <trial>/FINISHED); is this a sweep folder?");
@@ -141,7 +125,7 @@ EvalRunResult run_eval(const EvalRunOptions& o) {
     if (out.empty()) out = o.target;
   } else {
     fs::path config_file = o.config;
-    if (config_file.empty()) config_file = o.target.parent_path() / "config.yaml";
+    if (config_file.empty()) config_file = trial_folder::TrialFolder(o.target.parent_path()).config_file();
     DPST_CHECK(fs::exists(config_file), ConfigError,
                o.target.string() << ": no config.yaml beside the model; pass --config with the trial's config");
     const config::Config config = load_trial_config(config_file);

@@ -34,9 +34,4 @@ struct EvalRunResult {
 // InputError when the folder has no finished trial. Model mode: one row.
 EvalRunResult run_eval(const EvalRunOptions& options);
 
-// The finished trial folders of a sweep folder, sorted by name; unfinished ones are
-// added to *skipped (by name).
-std::vector<std::filesystem::path> finished_trials(const std::filesystem::path& sweep_dir,
-                                                   std::vector<std::string>* skipped);
-
 }  // namespace dpst::eval

@@ -67,16 +67,9 @@ TrialLoss::TrialLoss(LossWeights weights, LossLayers layers, std::map<std::strin
       DPST_CHECK(style_grams_.count(name), InternalError, "TrialLoss: no style Gram for layer '" << name << "'");
 }
 
-TrialLoss TrialLoss::from_config(const config::Config& config, models::Vgg16& vgg, const torch::Tensor& style_image) {
-  LossWeights w;
-  w.content = config.get_float("loss.content_weight");
-  w.style = config.get_float("loss.style_weight");
-  w.depth = config.get_float("loss.depth_weight");
-  w.tv = config.get_float("loss.tv_weight");
-  LossLayers l;
-  l.content = config.get_strings("loss.content_layers");
-  l.style = config.get_strings("loss.style_layers");
-  l.depth = config.get_strings("loss.depth_layers");
+TrialLoss TrialLoss::from_config(const config::LossConfig& loss, models::Vgg16& vgg, const torch::Tensor& style_image) {
+  const LossWeights w{loss.content_weight, loss.style_weight, loss.depth_weight, loss.tv_weight};
+  const LossLayers l{loss.content_layers, loss.style_layers, loss.depth_layers};
   return TrialLoss(w, l, style_grams(vgg, style_image, l.style));
 }
 

@@ -26,17 +26,19 @@
 
 namespace dpst::losses {
 
+// The λ's and layer sets of one trial. No defaults here: a configured trial takes them
+// from its loss section (TrialLoss::from_config), whose defaults the registry holds.
 struct LossWeights {
-  double content = 1.0e5;  // λ1
-  double style = 1.0e10;   // λ2
-  double depth = 0.0;      // λ3
-  double tv = 0.0;         // λ_tv
+  double content;  // λ1
+  double style;    // λ2
+  double depth;    // λ3
+  double tv;       // λ_tv
 };
 
 struct LossLayers {
-  TapNames content{"relu2_2"};
-  TapNames style{"relu1_2", "relu2_2", "relu3_3", "relu4_3"};
-  TapNames depth{"output"};
+  TapNames content;
+  TapNames style;
+  TapNames depth;
 };
 
 // Features of the content batch x, computed once per step without grad.
@@ -66,8 +68,8 @@ struct LossTerms {
 class TrialLoss {
  public:
   TrialLoss(LossWeights weights, LossLayers layers, std::map<std::string, torch::Tensor> style_grams);
-  // loss.* keys of the config; the style Grams from the given style image.
-  static TrialLoss from_config(const config::Config& config, models::Vgg16& vgg, const torch::Tensor& style_image);
+  // The config's loss section; the style Grams from the given style image.
+  static TrialLoss from_config(const config::LossConfig& loss, models::Vgg16& vgg, const torch::Tensor& style_image);
 
   const LossWeights& weights() const { return weights_; }
   const LossLayers& layers() const { return layers_; }

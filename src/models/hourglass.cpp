@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "common/errors.h"
+#include "config/net_facts.h"
 #include "models/macs.h"
 
 namespace dpst::models {
@@ -139,10 +140,7 @@ HourglassImpl::HourglassImpl(DepthVariant variant) : variant_(variant) {
 
 void HourglassImpl::train(bool /*on*/) { Module::train(false); }
 
-const TapNames& HourglassImpl::tap_names() {
-  static const TapNames names = {"stem", "L1", "L2", "L3", "L4", "output"};
-  return names;
-}
+const TapNames& HourglassImpl::tap_names() { return config::hourglass_tap_names(); }
 
 torch::Tensor HourglassImpl::level(int k, const torch::Tensor& x, const TapNames& wanted, Taps& taps) {
   Level& lv = levels_[k];
@@ -163,8 +161,9 @@ torch::Tensor HourglassImpl::level(int k, const torch::Tensor& x, const TapNames
 
 Taps HourglassImpl::forward_taps(const torch::Tensor& x, const TapNames& wanted) {
   check_tap_names(wanted, tap_names(), "hourglass");
-  DPST_CHECK(x.dim() == 4 && x.size(1) == 3 && x.size(2) % 16 == 0 && x.size(3) % 16 == 0, InputError,
-             "hourglass expects (B, 3, H, W) RGB in [0, 1] with H and W multiples of 16, got shape "
+  constexpr int64_t m = config::kDepthNetSizeMultiple;
+  DPST_CHECK(x.dim() == 4 && x.size(1) == 3 && x.size(2) % m == 0 && x.size(3) % m == 0, InputError,
+             "hourglass expects (B, 3, H, W) RGB in [0, 1] with H and W multiples of " << m << ", got shape "
                  << x.sizes());
   Taps taps;
   if (wanted.empty()) return taps;

@@ -106,13 +106,13 @@ LoadedHourglass load_hourglass(const FrozenNetSpec& spec, std::optional<DepthVar
   return out;
 }
 
-LossNets load_loss_nets(const config::Config& config, bool need_depth) {
-  const bool allow = config.get_bool("loss_nets.allow_random_init");
+LossNets load_loss_nets(const config::LossNetsConfig& config, bool need_depth) {
+  const bool allow = config.allow_random_init;
   LossNets nets;
-  nets.vgg = load_vgg16({config.get_path("loss_nets.vgg16_weights"), allow, "loss_nets.vgg16_weights"});
+  nets.vgg = load_vgg16({config.vgg16_weights, allow, "loss_nets.vgg16_weights"});
   if (need_depth)
-    nets.depth = load_hourglass({config.get_path("loss_nets.depth_weights"), allow, "loss_nets.depth_weights"},
-                                parse_depth_variant(config.get_string("loss_nets.depth_net"), "loss_nets.depth_net"));
+    nets.depth = load_hourglass({config.depth_weights, allow, "loss_nets.depth_weights"},
+                                parse_depth_variant(config.depth_net, "loss_nets.depth_net"));
   return nets;
 }
 

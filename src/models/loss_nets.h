@@ -62,7 +62,7 @@ struct LossNets {
   // True when any loss network runs on random weights: record it with every result.
   bool random_init() const { return vgg.provenance.random_init || (depth.net && depth.provenance.random_init); }
 };
-LossNets load_loss_nets(const config::Config& config, bool need_depth);
+LossNets load_loss_nets(const config::LossNetsConfig& config, bool need_depth);
 
 // f_W weight files: the TransformerNet names plus attributes network=transform, width,
 // residual_blocks, preprocessing=rgb_0_1 (input and output RGB in [0, 1]).

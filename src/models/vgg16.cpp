@@ -5,15 +5,15 @@
 #include <vector>
 
 #include "common/errors.h"
+#include "config/net_facts.h"
 #include "models/macs.h"
 
 namespace dpst::models {
 namespace nn = torch::nn;
 
 namespace {
-// Index in `features` of each tap (the ReLU after the block's last conv).
-const std::vector<std::pair<std::string, int>> kTapIndex = {
-    {"relu1_2", 3}, {"relu2_2", 8}, {"relu3_3", 15}, {"relu4_3", 22}};
+// Index in `features` of each tap in tap_names() (the ReLU after the block's last conv).
+const std::vector<int> kTapIndex = {3, 8, 15, 22};
 }  // namespace
 
 std::string to_string(VggPreprocessing p) { return p == VggPreprocessing::ImageNet ? "imagenet" : "caffe_bgr"; }
@@ -41,10 +41,7 @@ Vgg16Impl::Vgg16Impl() {
   register_module("features", features_);
 }
 
-const TapNames& Vgg16Impl::tap_names() {
-  static const TapNames names = {"relu1_2", "relu2_2", "relu3_3", "relu4_3"};
-  return names;
-}
+const TapNames& Vgg16Impl::tap_names() { return config::vgg16_tap_names(); }
 
 torch::Tensor Vgg16Impl::preprocess(const torch::Tensor& x) {
   DPST_CHECK(x.dim() == 4 && x.size(1) == 3, InputError,
@@ -66,8 +63,9 @@ torch::Tensor Vgg16Impl::preprocess(const torch::Tensor& x) {
 Taps Vgg16Impl::forward_taps(const torch::Tensor& x, const TapNames& wanted) {
   check_tap_names(wanted, tap_names(), "VGG16");
   int last = -1;
-  for (const auto& [name, index] : kTapIndex)
-    if (std::find(wanted.begin(), wanted.end(), name) != wanted.end()) last = std::max(last, index);
+  const TapNames& names = tap_names();
+  for (size_t t = 0; t < names.size(); ++t)
+    if (std::find(wanted.begin(), wanted.end(), names[t]) != wanted.end()) last = std::max(last, kTapIndex[t]);
   Taps taps;
   if (last < 0) return taps;
   torch::Tensor y = preprocess(x);
@@ -79,8 +77,8 @@ Taps Vgg16Impl::forward_taps(const torch::Tensor& x, const TapNames& wanted) {
     } else {
       y = layer->forward(y);
     }
-    for (const auto& [name, index] : kTapIndex)
-      if (index == i && std::find(wanted.begin(), wanted.end(), name) != wanted.end()) taps[name] = y;
+    for (size_t t = 0; t < names.size(); ++t)
+      if (kTapIndex[t] == i && std::find(wanted.begin(), wanted.end(), names[t]) != wanted.end()) taps[names[t]] = y;
   }
   return taps;
 }

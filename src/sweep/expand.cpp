@@ -21,7 +21,7 @@ using config::Problem;
 using config::SweepAxis;
 
 // One trial's values, one canonical value per axis, in axis order.
-using Point = std::vector<YAML::Node>;
+using Point = std::vector<config::Value>;
 
 const KeySpec& spec_of(const std::string& key) {
   const KeySpec* spec = config::Registry::instance().find(key);
@@ -81,7 +81,7 @@ std::vector<Point> grid_points(const std::vector<SweepAxis>& axes, std::vector<P
 
 std::vector<Point> random_points(const std::vector<SweepAxis>& axes, std::vector<Problem>& problems,
                                  const Config& base) {
-  const auto wanted = static_cast<size_t>(base.get_int("sweep.num_trials"));
+  const auto wanted = static_cast<size_t>(base.sweep().num_trials);
   const auto too_many = [&](const std::string& why) {
     problems.push_back({base.origin("sweep.num_trials"), "sweep.num_trials",
                         "is " + std::to_string(wanted) + " but " + why});
@@ -98,7 +98,7 @@ std::vector<Point> random_points(const std::vector<SweepAxis>& axes, std::vector
              " distinct combinations; lower it, add values, or use method: grid");
     return {};
   }
-  SplitMix64 rng = sweep_generator(base.get_int("run.seed"));
+  SplitMix64 rng = sweep_generator(base.run().seed);
   std::vector<Point> points;
   std::set<std::string> seen;
   // Bounded: narrow int ranges can hold fewer distinct values than asked for.
@@ -119,7 +119,7 @@ std::vector<Point> random_points(const std::vector<SweepAxis>& axes, std::vector
 Trial make_trial(const Config& base, const std::string& method, const std::vector<SweepAxis>& axes,
                  const Point& point) {
   Trial t{"", base, {}, method};
-  std::vector<std::pair<std::string, YAML::Node>> swept;
+  std::vector<std::pair<std::string, config::Value>> swept;
   for (size_t a = 0; a < axes.size(); ++a) {
     swept.emplace_back(axes[a].key, point[a]);
     t.params.emplace_back(axes[a].key, config::format_value(spec_of(axes[a].key), point[a]));
@@ -129,17 +129,15 @@ Trial make_trial(const Config& base, const std::string& method, const std::vecto
   for (const auto& [key, value] : swept) t.config.set(key, value, base.origin("sweep.axes"));
   config::Origin reset;
   reset.label = "sweep trial " + t.id;
-  t.config.set("sweep.method", YAML::Node("none"), reset);
-  t.config.set("sweep.axes", YAML::Node(YAML::NodeType::Map), reset);
-  t.config.set("sweep.num_trials", YAML::Node(int64_t{0}), reset);
+  t.config.make_single_trial(reset);
   return t;
 }
 
 }  // namespace
 
 std::vector<Trial> expand(const Config& base, int world_size, bool for_run) {
-  const std::string method = base.get_string("sweep.method");
-  const std::vector<SweepAxis> axes = base.get_sweep_axes("sweep.axes");
+  const std::string method = base.sweep().method;
+  const std::vector<SweepAxis>& axes = base.sweep().axes;
   std::vector<Problem> problems;
   if (method == "none") {
     // The loader rejects axes without a method; check anyway, the config may be built by hand.
@@ -155,7 +153,7 @@ std::vector<Trial> expand(const Config& base, int world_size, bool for_run) {
   }
   // A pack shares one dataset, batch stream and step loop: its pack-wide keys cannot
   // differ between its trials.
-  const int64_t per_pack = base.get_int("sweep.trials_per_pack");
+  const int64_t per_pack = base.sweep().trials_per_pack;
   for (const auto& axis : axes) {
     const config::KeySpec* spec = config::Registry::instance().find(axis.key);
     if (per_pack > 1 && spec != nullptr && spec->pack_wide) {
@@ -194,8 +192,8 @@ std::vector<Trial> expand(const Config& base, int world_size, bool for_run) {
 }
 
 std::filesystem::path trial_dir(const Config& base, const Trial& trial) {
-  const auto sweep_dir = base.get_path("run.output_dir") / base.get_string("run.name");
-  return base.get_string("sweep.method") == "none" ? sweep_dir : sweep_dir / trial.id;
+  const auto sweep_dir = base.run().output_dir / base.run().name;
+  return base.sweep().method == "none" ? sweep_dir : sweep_dir / trial.id;
 }
 
 }  // namespace dpst::sweep

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <variant>
 
 namespace dpst::sweep {
 
@@ -49,30 +50,30 @@ double draw_real(const std::string& distribution, double lo, double hi, SplitMix
 
 }  // namespace
 
-YAML::Node draw(const config::KeySpec& spec, const config::SweepAxis& axis, SplitMix64& rng) {
+config::Value draw(const config::KeySpec& spec, const config::SweepAxis& axis, SplitMix64& rng) {
   if (!axis.is_range()) {
     DPST_CHECK(!axis.values.empty(), InternalError, "sweep axis " << axis.key << " has no values");
     return axis.values[rng.below(axis.values.size())];
   }
   DPST_CHECK(axis.values.size() == 2, InternalError, "range axis " << axis.key << " is not [lo, hi]");
-  const double lo = axis.values[0].as<double>();
-  const double hi = axis.values[1].as<double>();
+  const double lo = config::as_number(axis.values[0]);
+  const double hi = config::as_number(axis.values[1]);
   if (spec.type == config::KeyType::Int) {
-    const auto ilo = axis.values[0].as<int64_t>();
-    const auto ihi = axis.values[1].as<int64_t>();
+    const auto ilo = std::get<int64_t>(axis.values[0]);
+    const auto ihi = std::get<int64_t>(axis.values[1]);
     if (axis.distribution == "uniform") {
       // Each integer of [lo, hi] equally likely (rounding a real draw would halve the ends).
-      return YAML::Node(ilo + static_cast<int64_t>(rng.below(static_cast<uint64_t>(ihi - ilo) + 1)));
+      return int64_t{ilo + static_cast<int64_t>(rng.below(static_cast<uint64_t>(ihi - ilo) + 1))};
     }
     const auto v = static_cast<int64_t>(std::llround(draw_real(axis.distribution, lo, hi, rng)));
-    return YAML::Node(std::clamp(v, ilo, ihi));
+    return std::clamp(v, ilo, ihi);
   }
   DPST_CHECK(spec.type == config::KeyType::Float, InternalError,
              "range axis " << axis.key << " is a " << config::type_name(spec.type));
   // Rounding (and exp/log's last bit) may step just outside the range: clamp to its ends,
   // which the loader checked are valid values.
   const double v = round_significant(draw_real(axis.distribution, lo, hi, rng), kDrawDigits);
-  return YAML::Node(std::clamp(v, lo, hi));
+  return std::clamp(v, lo, hi);
 }
 
 }  // namespace dpst::sweep

@@ -5,8 +5,6 @@
 
 #include <cstdint>
 
-#include <yaml-cpp/yaml.h>
-
 #include "config/config.h"
 
 namespace dpst::sweep {
@@ -30,7 +28,7 @@ SplitMix64 sweep_generator(int64_t run_seed);
 double round_significant(double v, int digits);
 
 // One value of `axis` (a list or a range of spec's type), canonical for the key.
-YAML::Node draw(const config::KeySpec& spec, const config::SweepAxis& axis, SplitMix64& rng);
+config::Value draw(const config::KeySpec& spec, const config::SweepAxis& axis, SplitMix64& rng);
 
 // Significant digits kept by float draws from a range.
 inline constexpr int kDrawDigits = 4;

@@ -33,9 +33,9 @@ std::string trials_table(const std::vector<Trial>& trials, int trials_per_pack, 
   const auto packs = make_packs(trials.size(), trials_per_pack);
   std::ostringstream os;
   const std::string method = trials.empty() ? "none" : trials.front().method;
-  const std::string name = trials.empty() ? "" : trials.front().config.get_string("run.name");
+  const std::string name = trials.empty() ? "" : trials.front().config.run().name;
   const auto folder = trials.empty() ? std::filesystem::path()
-                                     : trials.front().config.get_path("run.output_dir") / name;
+                                     : trials.front().config.run().output_dir / name;
   os << "# sweep " << name << ": method " << method << ", " << trials.size()
      << (trials.size() == 1 ? " trial" : " trials") << " in " << packs.size()
      << (packs.size() == 1 ? " pack" : " packs") << " of up to " << trials_per_pack << ", " << num_groups

@@ -26,6 +26,7 @@
 #include "sweep/summary_csv.h"
 #include "sweep/sweep.h"
 #include "sweep/trial_id.h"
+#include "trial_folder/trial_folder.h"
 
 namespace dpst::sweep {
 namespace {
@@ -85,11 +86,11 @@ std::string format_loss(double v) {
 // Which loss networks of this trial ran on random weights.
 std::string loss_nets_text(const config::Config& c) {
   std::vector<std::string> random;
-  if (c.get_path("loss_nets.vgg16_weights").empty()) random.push_back("vgg16");
-  if (c.get_path("loss_nets.depth_weights").empty() && c.get_float("loss.depth_weight") > 0) random.push_back("depth");
+  if (c.loss_nets().vgg16_weights.empty()) random.push_back("vgg16");
+  if (c.loss_nets().depth_weights.empty() && c.loss().depth_weight > 0) random.push_back("depth");
   // The depth network's variant when this trial uses it (loading checked it against the file).
   const std::string depth =
-      c.get_float("loss.depth_weight") > 0 ? "; depth network " + c.get_string("loss_nets.depth_net") : std::string();
+      c.loss().depth_weight > 0 ? "; depth network " + c.loss_nets().depth_net : std::string();
   return models::loss_nets_label(random, models::NetListStyle::kColon) + depth;
 }
 
@@ -246,6 +247,21 @@ void record_result(const fs::path& sweep_dir, const Trial& trial, const TrialRes
   write_file_atomically(sweep_dir / "summary.md", md_text(sweep_dir, table, made_by));
 }
 
+TrialResult result_from_folder(const std::filesystem::path& trial_dir, bool failed) {
+  const trial_folder::TrialFolder folder(trial_dir);
+  TrialResult r;
+  r.status = failed ? "failed" : "finished";
+  if (const auto progress = failed ? folder.progress() : folder.finished()) {
+    r.steps = progress->step;
+    const auto& columns = summary_loss_columns();
+    for (const auto& [name, value] : progress->terms) {
+      if (std::find(columns.begin(), columns.end(), name) != columns.end()) r.losses[name] = value;
+    }
+  }
+  if (failed) r.note = folder.failure();
+  return r;
+}
+
 std::string summary_header(const config::Config& base, const std::string& command_line) {
   std::ostringstream os;
   if (!command_line.empty()) {
@@ -256,20 +272,19 @@ std::string summary_header(const config::Config& base, const std::string& comman
   os << "- configuration: hash " << base.hash()
      << " (FNV-1a of the resolved base configuration, dpst-dist --dump-config)\n";
   // The depth network is loaded only when some trial has loss.depth_weight > 0.
-  // (doubles, not YAML::Node: assigning a Node would rewrite the config's own value.)
-  std::vector<double> depth_weights = {base.get_float("loss.depth_weight")};
-  for (const auto& [key, values] : base.get_axes("sweep.axes")) {
-    if (key != "loss.depth_weight") continue;
+  std::vector<double> depth_weights = {base.loss().depth_weight};
+  for (const auto& axis : base.sweep().axes) {
+    if (axis.key != "loss.depth_weight") continue;
     depth_weights.clear();
-    for (const auto& v : values) depth_weights.push_back(v.as<double>());
+    for (const auto& v : axis.values) depth_weights.push_back(config::as_number(v));
   }
   const bool depth_used = std::any_of(depth_weights.begin(), depth_weights.end(), [](double w) { return w > 0; });
-  const auto vgg = base.get_path("loss_nets.vgg16_weights");
-  const auto depth = base.get_path("loss_nets.depth_weights");
+  const auto vgg = base.loss_nets().vgg16_weights;
+  const auto depth = base.loss_nets().depth_weights;
   const bool random = vgg.empty() || (depth_used && depth.empty());
   const std::string flagged = std::string("**") + models::kRandomInit + "**";
   os << "- loss networks: vgg16 " << (vgg.empty() ? flagged : vgg.string()) << "; depth ";
-  if (depth_used) os << base.get_string("loss_nets.depth_net") << " (loss_nets.depth_net) ";
+  if (depth_used) os << base.loss_nets().depth_net << " (loss_nets.depth_net) ";
   os << (!depth.empty() ? depth.string() : depth_used ? flagged : "not used (loss.depth_weight is 0)");
   if (depth_used && !depth.empty()) {
     // What the file was converted from, as its converter recorded it.

@@ -80,6 +80,11 @@ struct TrialResult {
   std::string note;                  // e.g. the failure message
 };
 
+// A trial's summary row from what its folder holds, for trials that an earlier run
+// finished or failed: the step and loss terms of FINISHED (or, failed, of progress.yml),
+// and the message in FAILED. A hand-written marker still gives the status.
+TrialResult result_from_folder(const std::filesystem::path& trial_dir, bool failed);
+
 // The loss columns of the summary, in order; TrialResult::losses may hold any of them.
 const std::vector<std::string>& summary_loss_columns();
 

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <variant>
 
 #include "config/config.h"
 
@@ -39,26 +40,27 @@ std::string compact_float(double v) {
 }
 
 // What a value contributes to the hash: stable across machines (see trial_id.h).
-std::string hashed_text(const config::KeySpec& spec, const YAML::Node& v) {
-  if (spec.type == KeyType::Path) return std::filesystem::path(v.Scalar()).filename().string();
+std::string hashed_text(const config::KeySpec& spec, const config::Value& v) {
+  if (spec.type == KeyType::Path) return std::filesystem::path(std::get<std::string>(v)).filename().string();
   return config::format_value(spec, v);
 }
 
 // The readable text of a value in an id.
-std::string readable_value(const config::KeySpec& spec, const YAML::Node& v) {
+std::string readable_value(const config::KeySpec& spec, const config::Value& v) {
   switch (spec.type) {
-    case KeyType::Float: return compact_float(v.as<double>());
-    case KeyType::Path: return std::filesystem::path(v.Scalar()).stem().string();
+    case KeyType::Float: return compact_float(std::get<double>(v));
+    case KeyType::Path: return std::filesystem::path(std::get<std::string>(v)).stem().string();
     case KeyType::StringList: {
-      if (v.size() == 0) return "none";
+      const auto& items = std::get<std::vector<std::string>>(v);
+      if (items.empty()) return "none";
       std::string s;
-      for (size_t i = 0; i < v.size(); ++i) s += (i ? "." : "") + v[i].Scalar();
+      for (size_t i = 0; i < items.size(); ++i) s += (i ? "." : "") + items[i];
       return s;
     }
     case KeyType::Bool:
     case KeyType::Int:
     case KeyType::IntOrAuto: return config::format_value(spec, v);
-    default: return v.Scalar();
+    default: return std::get<std::string>(v);
   }
 }
 
@@ -75,7 +77,7 @@ std::string id_abbreviation(const std::string& key) {
   return it != kShort.end() ? it->second : key.substr(key.rfind('.') + 1);
 }
 
-std::string make_trial_id(const std::vector<std::pair<std::string, YAML::Node>>& swept) {
+std::string make_trial_id(const std::vector<std::pair<std::string, config::Value>>& swept) {
   DPST_CHECK(!swept.empty(), InternalError, "a sweep trial id needs at least one swept value");
   std::string canonical;
   std::string readable;

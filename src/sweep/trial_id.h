@@ -17,14 +17,14 @@
 #include <utility>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
+#include "config/config.h"
 
 namespace dpst::sweep {
 
 inline constexpr size_t kMaxIdLength = 80;
 
 // swept: (registered key, canonical value) in axis order; at least one.
-std::string make_trial_id(const std::vector<std::pair<std::string, YAML::Node>>& swept);
+std::string make_trial_id(const std::vector<std::pair<std::string, config::Value>>& swept);
 
 // FNV-1a, 32 bits.
 using dpst::fnv1a32;  // common/hash.h

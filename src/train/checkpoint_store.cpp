@@ -19,14 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Testing hook for the "disk full during a checkpoint" path: DPST_FAULT_INJECT=
-// checkpoint-write makes the next save fail after its files are written, as an
-// ENOSPC from fsync would.
-bool fault_injected() {
-  const char* v = std::getenv("DPST_FAULT_INJECT");
-  return v != nullptr && std::string(v) == "checkpoint-write";
-}
-
 void fsync_tree(const fs::path& dir) {
   for (const auto& entry : fs::recursive_directory_iterator(dir)) fsync_path(entry.path());
   fsync_path(dir);
@@ -79,10 +71,6 @@ fs::path CheckpointStore::save(int64_t step, const std::function<void(const fs::
   DPST_CHECK(!ec, OutputError, tmp.string() << ": cannot create: " << ec.message());
   try {
     write_files(tmp);
-    if (fault_injected()) {
-      DPST_THROW(OutputError, tmp.string() << ": fsync failed: " << std::strerror(ENOSPC)
-                                           << " (simulated by DPST_FAULT_INJECT=checkpoint-write)");
-    }
     fsync_tree(tmp);
     if (fs::exists(final_dir)) fs::remove_all(final_dir);  // an incomplete one from a crash
     fs::rename(tmp, final_dir);

@@ -2,12 +2,10 @@
 
 #include <ATen/Context.h>
 
-#include <yaml-cpp/yaml.h>
-
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +24,7 @@
 #include "train/pack_trainer.h"
 #include "train/stop_signal.h"
 #include "train/trial.h"
+#include "trial_folder/trial_folder.h"
 
 namespace dpst::train {
 
@@ -48,27 +47,6 @@ void prepare_run_folder(const fs::path& dir, const JobOptions& options, bool lea
   }
 }
 
-// A trial's summary row from what its folder holds (FINISHED repeats the final progress:
-// step and each loss term; FAILED holds the error), for trials finished by an earlier run.
-sweep::TrialResult result_from_folder(const fs::path& dir, TrialStatus status) {
-  sweep::TrialResult r;
-  r.status = status == TrialStatus::kFailed ? "failed" : "finished";
-  try {
-    const YAML::Node progress = YAML::LoadFile((dir / (status == TrialStatus::kFailed ? "progress.yml" : kFinishedMarker)).string());
-    if (progress["step"]) r.steps = progress["step"].as<int64_t>();
-    for (const auto& name : sweep::summary_loss_columns()) {
-      if (progress[name]) r.losses[name] = progress[name].Scalar() == "nan" ? std::nan("") : progress[name].as<double>();
-    }
-  } catch (const YAML::Exception&) {
-    // A hand-written marker or no progress file yet: the row still says the status.
-  }
-  if (status == TrialStatus::kFailed) {
-    std::ifstream in(dir / kFailedMarker);
-    std::getline(in, r.note);
-  }
-  return r;
-}
-
 // Metrics on the val split right after a trial finishes (eval.after_training), written
 // to <trial>/eval.json; dpst-eval collects them into the ablation tables.
 void evaluate_finished_trial(const fs::path& dir, const torch::Device& device, eval::EvalResources* resources) {
@@ -77,7 +55,7 @@ void evaluate_finished_trial(const fs::path& dir, const torch::Device& device, e
   const eval::TrialEval e = eval::evaluate_trial(dir, options, resources);
   spdlog::info("trial {}: val ordinal depth agreement {:.4f}, depth Pearson {:.4f}, gray SSIM {:.4f} ({})",
                e.id, e.metrics.ordinal_agreement, e.metrics.depth_pearson, e.metrics.ssim_gray,
-               (dir / "eval.json").string());
+               trial_folder::TrialFolder(dir).eval_file().string());
 }
 
 struct Groups {
@@ -85,7 +63,7 @@ struct Groups {
 };
 
 Groups rank_groups(const config::Config& config, int world_rank, int world_size) {
-  const int64_t per_trial = config.get_int("sweep.ranks_per_trial");
+  const int64_t per_trial = config.sweep().ranks_per_trial;
   Groups g;
   g.size = per_trial > 0 ? static_cast<int>(per_trial) : world_size;
   g.count = world_size / g.size;
@@ -105,16 +83,19 @@ RankSetup set_up_rank(const config::Config& config, const dist::MpiSession& mpi,
   // Rank groups of consecutive world ranks; packs go to groups round robin.
   rank.groups = rank_groups(config, mpi.world_rank(), mpi.world_size());
   GroupContext& ctx = rank.context;
-  const std::string device_setting = config.get_string("train.device");
-  ctx.device = dist::select_device(device_setting, "train.device", mpi.local_rank(), mpi.local_size());
-  ctx.device_text = dist::describe_device(device_setting, "train.device", ctx.device);
+  const std::string& device_setting = config.train().device;
+  // Whether this node has a GPU for every rank on it can differ between nodes.
+  dist::check_on_every_rank(mpi, "choosing each rank's device", config.train().collective_timeout_s, [&] {
+    ctx.device = dist::select_device(device_setting, "train.device", mpi.local_rank(), mpi.local_size());
+    ctx.device_text = dist::describe_device(device_setting, "train.device", ctx.device);
+  });
   // cuDNN picks the fastest convolution algorithms for the (fixed) batch shapes once.
   if (ctx.device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
-  const auto threads = config.get_int_or_auto("train.threads");
+  const auto threads = config.train().threads;
   ctx.threads = dist::threads_per_rank(threads ? static_cast<int>(*threads) : 0, mpi.local_size());
   torch::set_num_threads(ctx.threads);
   dist::CommOptions comm_options;
-  comm_options.timeout_s = config.get_float("train.collective_timeout_s");
+  comm_options.timeout_s = config.train().collective_timeout_s;
   rank.comm = dist::make_group_comm(rank.groups.index, ctx.device, comm_options);
   ctx.comm = rank.comm.get();
   logging::set_group(rank.groups.index, rank.comm->rank(), rank.groups.count);
@@ -135,6 +116,7 @@ struct JobState {
   std::string made_by;  // the sweep summary's header
   const RankSetup& rank;
   eval::EvalResources eval_resources;  // loss nets and val split, loaded once per group
+  int64_t finished = 0, failed = 0;    // this group's trials, those of earlier runs included
   bool group_leader() const { return rank.comm->rank() == 0; }
 };
 
@@ -150,9 +132,10 @@ std::vector<TrialSpec> pending_trials(JobState& job, const std::vector<size_t>& 
     const TrialStatus status = trial_status(dir, job.iterations);
     if (status == TrialStatus::kFinished || (job.is_sweep && status == TrialStatus::kFailed)) {
       spdlog::info("trial {}: {} earlier, skipped", trial.id, to_string(status));
+      ++(status == TrialStatus::kFailed ? job.failed : job.finished);
       // Its summary row may be missing if the job ended right after the trial did.
       if (job.is_sweep && job.group_leader())
-        sweep::record_result(job.run_dir, trial, result_from_folder(dir, status), job.made_by);
+        sweep::record_result(job.run_dir, trial, sweep::result_from_folder(dir, status == TrialStatus::kFailed), job.made_by);
       continue;
     }
     specs.push_back(TrialSpec{trial.id, trial.config, dir});
@@ -162,13 +145,12 @@ std::vector<TrialSpec> pending_trials(JobState& job, const std::vector<size_t>& 
 }
 
 // After a pack: the summary rows, and for each finished trial its loss curves and (with
-// eval.after_training) its val metrics. Returns the exit code the pack asks for.
-int report_pack(JobState& job, const std::vector<TrialSpec>& specs, const std::vector<const sweep::Trial*>& trials,
-                const PackResult& result) {
-  int code = kExitOk;
+// eval.after_training) its val metrics.
+void report_pack(JobState& job, const std::vector<TrialSpec>& specs, const std::vector<const sweep::Trial*>& trials,
+                 const PackResult& result) {
   for (size_t i = 0; i < specs.size(); ++i) {
     const bool failed = result.status[i] == TrialStatus::kFailed;
-    if (failed && !job.is_sweep) code = kExitDiverged;
+    ++(failed ? job.failed : job.finished);
     if (!job.group_leader()) continue;
     if (job.is_sweep) {
       sweep::TrialResult r{failed ? "failed" : "finished", result.steps, result.losses[i], result.failure[i]};
@@ -178,16 +160,16 @@ int report_pack(JobState& job, const std::vector<TrialSpec>& specs, const std::v
       spdlog::error("trial {} failed: {}", specs[i].id, result.failure[i]);
       continue;
     }
-    spdlog::info("trial {} done: model {}", specs[i].id, (specs[i].dir / "model.h5").string());
+    const trial_folder::TrialFolder folder(specs[i].dir);
+    spdlog::info("trial {} done: model {}", specs[i].id, folder.model_file().string());
     if (const auto why = eval::write_trial_curves(specs[i].dir)) {
       spdlog::warn("trial {}: loss curves not drawn: {}", specs[i].id, *why);
     } else {
-      spdlog::info("trial {}: loss curves {}", specs[i].id, (specs[i].dir / "curves.png").string());
+      spdlog::info("trial {}: loss curves {}", specs[i].id, folder.curves_file().string());
     }
-    if (job.config.get_bool("eval.after_training"))
+    if (job.config.eval().after_training)
       evaluate_finished_trial(specs[i].dir, job.rank.context.device, &job.eval_resources);
   }
-  return code;
 }
 
 void print_where_results_are(const JobState& job) {
@@ -195,33 +177,34 @@ void print_where_results_are(const JobState& job) {
   if (job.is_sweep) {
     spdlog::info("      summary: {}", (job.run_dir / "summary.md").string());
   } else {
-    spdlog::info("      model: {}", (job.run_dir / "model.h5").string());
-    spdlog::info("      metrics: {}", (job.run_dir / "metrics.jsonl").string());
-    spdlog::info("      checkpoints: {}", (job.run_dir / "checkpoints").string());
+    const trial_folder::TrialFolder run(job.run_dir);
+    spdlog::info("      model: {}", run.model_file().string());
+    spdlog::info("      metrics: {}", run.metrics_file().string());
+    spdlog::info("      checkpoints: {}", run.checkpoints().string());
   }
   spdlog::info("      log: {}", (job.run_dir / "dpst.log").string());
 }
 
 int train_trials(const config::Config& config, const dist::MpiSession& mpi, const JobOptions& options) {
   const bool leader = mpi.world_rank() == 0;
-  const bool is_sweep = config.get_string("sweep.method") != "none";
+  const bool is_sweep = config.sweep().method != "none";
   // Every trial is expanded and validated before anything runs.
   const std::vector<sweep::Trial> trials = sweep::expand(config, mpi.world_size(), /*for_run=*/true);
-  const fs::path run_dir = config.get_path("run.output_dir") / config.get_string("run.name");
+  const fs::path run_dir = config.run().output_dir / config.run().name;
 
   prepare_run_folder(run_dir, options, leader);
-  mpi.barrier("waiting for rank 0 to prepare the run folder", config.get_float("train.collective_timeout_s"));
+  mpi.barrier("waiting for rank 0 to prepare the run folder", config.train().collective_timeout_s);
   logging::attach_run_log(run_dir);
   if (leader && is_sweep) write_file_atomically(run_dir / "sweep.yaml", config.dump());
 
   const RankSetup rank = set_up_rank(config, mpi, options);
-  const auto packs = sweep::make_packs(trials.size(), static_cast<int>(config.get_int("sweep.trials_per_pack")));
+  const auto packs = sweep::make_packs(trials.size(), static_cast<int>(config.sweep().trials_per_pack));
   spdlog::info("{} trial(s) in {} pack(s) over {} group(s) of {} rank(s)", trials.size(), packs.size(),
                rank.groups.count, rank.groups.size);
 
-  JobState job{config, trials, run_dir, is_sweep, config.get_int("train.iterations"),
+  JobState job{config, trials, run_dir, is_sweep, config.train().iterations,
                is_sweep ? sweep::summary_header(config, options.command_line) : std::string(), rank, {}};
-  int code = kExitOk;
+  bool stopped = false;
   for (size_t p : sweep::packs_of_group(packs.size(), rank.groups.count, rank.groups.index)) {
     std::vector<const sweep::Trial*> pending;
     const std::vector<TrialSpec> specs = pending_trials(job, packs[p], &pending);
@@ -230,36 +213,36 @@ int train_trials(const config::Config& config, const dist::MpiSession& mpi, cons
     if (result.outcome == PackOutcome::kStopped) {
       spdlog::warn("stopped by signal {} after a checkpoint; rerun the same command to resume (exit code {})",
                    stop_signal(), static_cast<int>(kExitRequeue));
-      return kExitRequeue;
+      stopped = true;
+      break;
     }
-    const int pack_code = report_pack(job, specs, pending, result);
-    if (code == kExitOk) code = pack_code;
+    report_pack(job, specs, pending, result);
   }
-  if (code == kExitOk && leader) print_where_results_are(job);
-  return code;
+  // The exit code is the whole job's: every rank waits here for the last group (as it
+  // would in MPI_Finalize), counting each group's trials once (its rank 0's counts).
+  const bool counts = rank.comm->rank() == 0;
+  const auto total = mpi.sum({stopped ? 1 : 0, counts ? job.finished : 0, counts ? job.failed : 0},
+                             "counting the trials every group finished", std::numeric_limits<double>::infinity());
+  if (total[0] > 0) return kExitRequeue;
+  if (total[1] == 0 && total[2] > 0) {
+    spdlog::error("{}: every trial failed ({} of {}); see {}", is_sweep ? "sweep" : "run", total[2], trials.size(),
+                  (is_sweep ? run_dir / "summary.md" : run_dir).string());
+    return kExitDiverged;
+  }
+  if (leader) print_where_results_are(job);
+  return kExitOk;
 }
 
 }  // namespace
 
 int run_job(const config::Config& config, const dist::MpiSession& mpi, const JobOptions& options) {
-  try {
-    return train_trials(config, mpi, options);
-  } catch (const ConfigError&) {
-    throw;  // the same on every rank: reported once, normal exit
-  } catch (const std::exception& e) {
-    if (mpi.world_size() == 1) throw;
-    // Other ranks may be inside a collective this rank will never reach: end them all.
-    spdlog::critical("{}", e.what());
-    spdlog::critical("ending all {} ranks (exit code {})", mpi.world_size(), exit_code_for(e));
-    spdlog::default_logger()->flush();
-    dist::MpiSession::abort_job(exit_code_for(e));
-  }
+  return train_trials(config, mpi, options);
 }
 
 std::string list_trials(const config::Config& config, int world_size) {
   const auto trials = sweep::expand(config, world_size, /*for_run=*/false);
   const Groups groups = rank_groups(config, 0, world_size);
-  return sweep::trials_table(trials, static_cast<int>(config.get_int("sweep.trials_per_pack")), groups.count);
+  return sweep::trials_table(trials, static_cast<int>(config.sweep().trials_per_pack), groups.count);
 }
 
 }  // namespace dpst::train

@@ -14,13 +14,15 @@ struct JobOptions {
   std::string command_line;  // recorded in the sweep summary's header
 };
 
-// Trains what the configuration describes and returns the process exit code
-// (kExitOk, kExitRequeue after a stop signal, kExitDiverged when a single run diverged).
-// A sweep goes on past failed trials, records them in its summary (status failed, with
-// the reason) and exits kExitOk: its groups finish at different times, and none waits
-// for the others to learn whether every trial failed.
-// Errors that only this rank sees end the whole job (MPI_Abort) so no rank is left
-// waiting in a collective.
+// Trains what the configuration describes and returns the process exit code, the same
+// on every rank: kExitRequeue when a stop signal reached any group (after a checkpoint);
+// kExitDiverged when every trial of the run or sweep failed (NaN/Inf loss); else kExitOk.
+// A sweep goes on past failed trials and records them in its summary (status failed,
+// with the reason); at the end every rank waits for the last group, as it would in
+// MPI_Finalize, to learn the counts. A ConfigError is the same on every rank (checks
+// whose outcome can differ between nodes are agreed first: dist::check_on_every_rank).
+// Any other error is thrown to the caller, which must end the whole job (see
+// dpst-dist.cpp: MpiSession::abort_job) since other ranks may wait in a collective.
 int run_job(const config::Config& config, const dist::MpiSession& mpi, const JobOptions& options);
 
 // The expanded trials of the configuration's sweep as a table (for --list-trials); every

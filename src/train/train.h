@@ -1,14 +1,19 @@
 // src/train: training trials on rank groups.
 //  - job.h             what dpst-dist runs after the configuration is loaded: run folder,
 //                      rank groups, devices, threads, signals, exit codes;
-//  - pack_trainer.h    the training loop for one pack of co-trained trials;
+//  - pack_trainer.h    set-up, resume and the training loop of one pack of co-trained trials;
+//  - pack_step.h       one optimizer step of a pack: the forward-backward path of both
+//                      frozen-pass modes, the ranks' agreement, NaN handling, Adam;
+//  - trial_run.h       one trial of a pack while it trains;
+//  - settings_table.h  the start-up settings table;
 //  - step_timer.h      where a log window's time went (step, loader wait, communication);
+//  - phase_timer.h     train.phase_timing: time per phase of a step;
 //  - mixed_precision.h train.precision: bf16 autocast around the forward passes;
-//  - trial.h           a trial's folder and status (new / in progress / finished / failed);
+//  - trial.h           a trial to train and its status (new / in progress / finished / failed);
 //  - trial_state.h     what a checkpoint holds for a trial, bit-exact;
 //  - checkpoint_store.h checkpoint folders that count once their DONE marker exists, keep-K;
-//  - run_files.h       metrics.jsonl and progress.yml;
 //  - stop_signal.h     SIGTERM/SIGUSR1 -> checkpoint and requeue.
+// The files of a trial folder belong to src/trial_folder.
 #pragma once
 
 #include "train/checkpoint_store.h"

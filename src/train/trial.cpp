@@ -2,9 +2,8 @@
 
 #include <cstdint>
 
-#include <yaml-cpp/yaml.h>
-
 #include "train/checkpoint_store.h"
+#include "trial_folder/trial_folder.h"
 
 namespace dpst::train {
 
@@ -21,18 +20,14 @@ const char* to_string(TrialStatus status) {
 }
 
 TrialStatus trial_status(const fs::path& dir, int64_t iterations) {
-  if (fs::exists(dir / kFinishedMarker)) {
-    try {
-      const YAML::Node done = YAML::LoadFile((dir / kFinishedMarker).string());
-      if (done["step"] && done["step"].as<int64_t>() >= iterations) return TrialStatus::kFinished;
-    } catch (const YAML::Exception&) {
-      return TrialStatus::kFinished;  // written by hand: trust it
-    }
+  const trial_folder::TrialFolder folder(dir);
+  if (folder.has_finished_marker()) {
+    const auto done = folder.finished();
+    if (!done || done->step >= iterations) return TrialStatus::kFinished;  // no step in it: written by hand, trusted
   }
-  if (fs::exists(dir / kFailedMarker)) return TrialStatus::kFailed;
-  if (CheckpointStore(dir / "checkpoints", 1).latest()) return TrialStatus::kInProgress;
+  if (folder.has_failed_marker()) return TrialStatus::kFailed;
+  if (CheckpointStore(folder.checkpoints(), 1).latest()) return TrialStatus::kInProgress;
   return TrialStatus::kNew;
 }
-
 
 }  // namespace dpst::train

@@ -1,12 +1,5 @@
-// A trial: one f_W trained with one resolved configuration, in a folder of its own:
-//   <dir>/config.yaml     the resolved configuration (dpst-dist --dump-config format)
-//   <dir>/checkpoints/    step-XXXXXXXX/ folders (checkpoint_store.h)
-//   <dir>/metrics.jsonl, progress.yml, dpst.log
-//   <dir>/model.h5        the exported f_W (pytorch/examples TransformerNet names)
-//   <dir>/FINISHED        written last when training completed: the trial counts as done
-//   <dir>/FAILED          written when the trial stopped on an error (the message inside)
-// A plain run is a sweep of one trial whose folder is <run.output_dir>/<run.name>; a sweep's
-// trials live in <run.output_dir>/<run.name>/<trial id>/ (sweep/sweep.h).
+// A trial to train: its id, its resolved configuration and its folder (whose files
+// src/trial_folder owns), and what is on disk for it.
 #pragma once
 
 #include <cstdint>
@@ -30,8 +23,5 @@ const char* to_string(TrialStatus status);
 // What is on disk for a trial folder. A trial FINISHED at fewer steps than `iterations`
 // counts as in progress again, so raising train.iterations extends a finished run.
 TrialStatus trial_status(const std::filesystem::path& dir, int64_t iterations);
-
-inline constexpr const char* kFinishedMarker = "FINISHED";
-inline constexpr const char* kFailedMarker = "FAILED";
 
 }  // namespace dpst::train

@@ -1,9 +1,9 @@
 #include "train/trial_state.h"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "common/errors.h"
+#include "config/flat_yaml.h"
 #include "models/weights_io.h"
+#include "trial_folder/trial_folder.h"
 
 namespace dpst::train {
 
@@ -80,8 +82,8 @@ void write_trial_state(const fs::path& folder, models::TransformNetImpl& net, to
   os << "step: " << state.step << "\nepoch: " << state.cursor.epoch << "\nbatch: " << state.cursor.batch
      << "\nimages_seen: " << state.images_seen << "\n";
   write_text(folder / "state.yml", os.str());
-  write_text(folder / "config.yaml", config_yaml);
-  write_text(folder / "progress.yml", progress_yaml);
+  write_text(folder / trial_folder::kConfigFile, config_yaml);
+  write_text(folder / trial_folder::kProgressFile, progress_yaml);
 }
 
 TrialState read_trial_state(const fs::path& folder, models::TransformNetImpl& net, torch::optim::Adam& adam) {
@@ -108,15 +110,20 @@ TrialState read_trial_state(const fs::path& folder, models::TransformNetImpl& ne
   }
   set_rng_state(get("rng_state").to(torch::kUInt8));
   TrialState s;
-  try {
-    const YAML::Node y = YAML::LoadFile((folder / "state.yml").string());
-    s.step = y["step"].as<int64_t>();
-    s.cursor.epoch = y["epoch"].as<int64_t>();
-    s.cursor.batch = y["batch"].as<int64_t>();
-    s.images_seen = y["images_seen"].as<int64_t>();
-  } catch (const YAML::Exception& e) {
-    DPST_THROW(InputError, (folder / "state.yml").string() << ": unreadable: " << e.what());
-  }
+  const fs::path state_file = folder / "state.yml";
+  const auto y = config::read_flat_yaml(state_file);
+  auto number = [&](const char* key) -> int64_t {
+    const auto it = y.find(key);
+    char* end = nullptr;
+    const long long v = it == y.end() ? 0 : std::strtoll(it->second.c_str(), &end, 10);
+    DPST_CHECK(it != y.end() && end != it->second.c_str() && *end == '\0', InputError,
+               state_file.string() << ": unreadable: no integer '" << key << "'");
+    return v;
+  };
+  s.step = number("step");
+  s.cursor.epoch = number("epoch");
+  s.cursor.batch = number("batch");
+  s.images_seen = number("images_seen");
   return s;
 }
 

@@ -308,11 +308,11 @@ TEST_F(ConfigTest, SweepAxesKeepOrderAndCanonicalValues) {
                       "sweep:\n  method: grid\n  axes:\n    loss.style_image: [a.jpg, b.jpg]\n"
                       "    loss.depth_layers: [[output], [output, L2]]\n");
   const Config c = load_ok({f});
-  const auto axes = c.get_axes("sweep.axes");
+  const auto& axes = c.sweep_axes();
   ASSERT_EQ(axes.size(), 2u);
-  EXPECT_EQ(axes[0].first, "loss.style_image");
-  EXPECT_EQ(axes[0].second[1].Scalar(), (dir / "b.jpg").string());
-  EXPECT_EQ(axes[1].second[1].size(), 2u);
+  EXPECT_EQ(axes[0].key, "loss.style_image");
+  EXPECT_EQ(std::get<std::string>(axes[0].values[1]), (dir / "b.jpg").string());
+  EXPECT_EQ(std::get<std::vector<std::string>>(axes[1].values[1]).size(), 2u);
 }
 
 TEST_F(ConfigTest, DumpLoadsBackToTheSameText) {

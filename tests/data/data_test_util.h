@@ -8,7 +8,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
-#include "data/pack.h"
+#include "data/data.h"
 
 namespace dpst::test {
 

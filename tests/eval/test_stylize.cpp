@@ -6,7 +6,10 @@
 #include <iostream>
 
 #include "common/errors.h"
+#include "data/image_io.h"
 #include "eval/stylize.h"
+#include "eval/stylize_files.h"
+#include "support/support.h"
 #include "models/det_init.h"
 #include "models/transform_net.h"
 
@@ -156,6 +159,42 @@ TEST(Stylize, StrengthZeroIsThePhotoOneIsTheStylizedImage) {
   StylizeOptions bad;
   bad.strength = 1.5;
   EXPECT_THROW(stylize(*net, photo, bad), ConfigError);
+}
+
+// A photo that fails inside LibTorch is skipped with one line of reason, without
+// LibTorch's stack trace, and the other photos are still written.
+TEST(StylizeFiles, AFailureInsideLibTorchSkipsThatPhotoInOneLine) {
+  test::TempDir tmp;
+  std::filesystem::create_directories(tmp / "in");
+  std::filesystem::create_directories(tmp / "out");
+  const cv::Mat photo(12, 20, CV_8UC3, cv::Scalar(40, 120, 200));
+  data::save_image(photo, tmp / "in" / "a.png");
+  data::save_image(photo, tmp / "in" / "b.png");
+  data::save_image(photo, tmp / "in" / "c.bmp.png");
+  auto net = narrow_net(1);
+  StylizeFilesOptions options;
+  options.output = tmp / "out";
+  options.before_stylize = [](const std::string& name) {
+    if (name == "b.png") torch::zeros({2}).view({3});  // a real LibTorch error (shape mismatch)
+  };
+  std::ostringstream progress;
+  const auto r = stylize_files(*net, list_inputs(tmp / "in"), options, progress);
+  EXPECT_EQ(r.done, 2);
+  ASSERT_EQ(r.skipped.size(), 1u);
+  EXPECT_EQ(r.skipped[0].first, "b.png");
+  EXPECT_EQ(r.skipped[0].second.find('\n'), std::string::npos) << r.skipped[0].second;
+  EXPECT_EQ(r.skipped[0].second.find("Exception raised from"), std::string::npos) << r.skipped[0].second;
+  EXPECT_TRUE(std::filesystem::exists(tmp / "out" / "a.png"));
+  EXPECT_FALSE(std::filesystem::exists(tmp / "out" / "b.png"));
+  EXPECT_THAT(progress.str(), ::testing::HasSubstr("a.png -> " + (tmp / "out" / "a.png").string() + " (20x12)"));
+}
+
+TEST(StylizeFiles, OutputNamesKeepOrAppendTheFormat) {
+  EXPECT_EQ(output_name("x/a.png", "keep"), "a.png");
+  EXPECT_EQ(output_name("x/a.bmp", "keep"), "a.bmp.png");
+  EXPECT_EQ(output_name("x/a.jpeg", "jpg"), "a.jpeg");
+  EXPECT_EQ(output_name("x/a.png", "jpg"), "a.jpg");
+  EXPECT_EQ(output_name("x/a.bmp", "jpg"), "a.bmp.jpg");
 }
 
 }  // namespace

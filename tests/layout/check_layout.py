@@ -3,7 +3,9 @@
   1. src/<folder> include edges form no cycle (a folder never includes, directly or
      through others, a folder that includes it);
   2. only src/dist includes <mpi.h> or calls MPI_* functions;
-  3. every "DESIGN.md §N" citation in the tree names a section that DESIGN.md has.
+  3. every "DESIGN.md §N" citation in the tree names a section that DESIGN.md has;
+  4. only src/config includes yaml-cpp, and code outside it reads the typed sections
+     (config.train().iterations), never a key string through Config::get_*("...").
 Prints one line per violation, naming the file and line, and exits 1 if there is any.
 
     python3 tests/layout/check_layout.py REPO_ROOT
@@ -58,6 +60,23 @@ def mpi_outside_dist(root):
     return problems
 
 
+def config_outside_config(root):
+    problems = []
+    for path in sources(root, "src"):
+        rel = os.path.relpath(path, root)
+        if rel.startswith(os.path.join("src", "config") + os.sep) or not rel.endswith((".h", ".cpp")):
+            continue
+        with open(path, encoding="utf-8") as f:
+            for number, line in enumerate(f, 1):
+                code = line.split("//")[0]
+                if "<yaml-cpp/" in code:
+                    problems.append(f"{rel}:{number}: yaml-cpp outside src/config: {line.strip()}")
+                if re.search(r'\bget_(int|float|string|path|bool|strings|int_or_auto)\("', code):
+                    problems.append(f"{rel}:{number}: a config key read by string outside src/config "
+                                    f"(read the typed section): {line.strip()}")
+    return problems
+
+
 def design_citations(root):
     with open(os.path.join(root, "DESIGN.md"), encoding="utf-8") as f:
         sections = set(re.findall(r"^## (\d+)\.", f.read(), re.M))
@@ -83,15 +102,19 @@ def self_test():
             "src/train/job.cpp": "#include <mpi.h>\nvoid f() { MPI_Barrier(MPI_COMM_WORLD); }\n",
             "src/dist/comm.cpp": "#include <mpi.h>\nvoid g() { MPI_Barrier(MPI_COMM_WORLD); }  // allowed here\n",
             "src/eval/eval.h": "// see DESIGN.md §1 and DESIGN.md §9\n",
+            "src/sweep/expand.cpp": '#include <yaml-cpp/yaml.h>\nint n = c.get_int("sweep.num_trials");\n',
+            "src/config/load.cpp": '#include <yaml-cpp/yaml.h>  // allowed here\n',
             "DESIGN.md": "# design\n## 1. One\n",
         }
         for rel, text in files.items():
             os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
             with open(os.path.join(root, rel), "w", encoding="utf-8") as f:
                 f.write(text)
-        found = folder_cycles(root) + mpi_outside_dist(root) + design_citations(root)
+        found = folder_cycles(root) + mpi_outside_dist(root) + design_citations(root) + config_outside_config(root)
     expected = ["folder cycle a -> b -> a", "src/train/job.cpp:1: MPI outside src/dist",
-                "src/train/job.cpp:2: MPI outside src/dist", "src/eval/eval.h:1: cites DESIGN.md §9"]
+                "src/train/job.cpp:2: MPI outside src/dist", "src/eval/eval.h:1: cites DESIGN.md §9",
+                "src/sweep/expand.cpp:1: yaml-cpp outside src/config",
+                "src/sweep/expand.cpp:2: a config key read by string outside src/config"]
     missing = [e for e in expected if not any(p.startswith(e) for p in found)]
     for m in missing:
         print("self-test: not reported:", m)
@@ -106,7 +129,7 @@ def main():
     if sys.argv[1:] == ["--self-test"]:
         return self_test()
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..")
-    problems = folder_cycles(root) + mpi_outside_dist(root) + design_citations(root)
+    problems = folder_cycles(root) + mpi_outside_dist(root) + design_citations(root) + config_outside_config(root)
     for p in problems:
         print(p)
     print(f"check_layout: {len(problems)} problem(s)")

@@ -73,12 +73,15 @@ TEST_F(SweepTest, TrialConfigRunsAloneAndTheBaseIsUnchanged) {
   const std::string base_dump = base.dump();
   const auto trials = sweep::expand(base, 1, false);
   ASSERT_EQ(trials.size(), 2u);
-  // Setting a trial's values must not reach the base (copied Configs share YAML nodes).
+  // Setting a trial's values must not reach the base.
   EXPECT_EQ(base.dump(), base_dump);
   EXPECT_DOUBLE_EQ(base.get_float("loss.depth_weight"), 7.0);
   const auto& c = trials[1].config;
   EXPECT_EQ(c.get_string("sweep.method"), "none");
-  EXPECT_TRUE(c.get_axes("sweep.axes").empty());
+  EXPECT_TRUE(c.sweep_axes().empty());
+  EXPECT_TRUE(c.sweep().axes.empty());
+  EXPECT_EQ(c.sweep().method, "none");
+  EXPECT_DOUBLE_EQ(c.loss().depth_weight, 1.0e5);  // the typed section follows set()
   EXPECT_EQ(c.get_int("sweep.num_trials"), 0);
   EXPECT_EQ(c.get_int("sweep.trials_per_pack"), 2);
   EXPECT_EQ(c.origin("sweep.method").to_string(), "sweep trial " + trials[1].id);

@@ -70,7 +70,7 @@ TEST(SweepTrialId, NeedsAtLeastOneValue) {
   } catch (const InternalError& e) {
     EXPECT_THAT(e.what(), HasSubstr("a sweep trial id needs at least one swept value"));
   }
-  EXPECT_THROW(sweep::make_trial_id({{"no.such_key", YAML::Node(1)}}), InternalError);
+  EXPECT_THROW(sweep::make_trial_id({{"no.such_key", config::Value(int64_t{1})}}), InternalError);
   EXPECT_EQ(sweep::id_abbreviation("loss.depth_weight"), "d");
   EXPECT_EQ(sweep::id_abbreviation("loss.style_size"), "ss");
   EXPECT_EQ(sweep::id_abbreviation("some.unlisted_key"), "unlisted_key");

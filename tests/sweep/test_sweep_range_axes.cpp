@@ -19,19 +19,17 @@ TEST_F(SweepTest, RangeAxesRoundTripThroughDumpConfig) {
   write_file(dir / "dumped.yaml", first);
   const auto back = load_ok({(dir / "dumped.yaml").string()});
   EXPECT_EQ(back.dump(), first);
-  const auto axes = back.get_sweep_axes("sweep.axes");
+  const auto& axes = back.sweep_axes();
   ASSERT_EQ(axes.size(), 3u);
   EXPECT_EQ(axes[0].distribution, "log_uniform");
   EXPECT_TRUE(axes[0].is_range());
-  EXPECT_DOUBLE_EQ(axes[0].values[1].as<double>(), 1e6);
+  EXPECT_DOUBLE_EQ(std::get<double>(axes[0].values[1]), 1e6);
   EXPECT_FALSE(axes[2].is_range());
-  // The plain accessor gives a range's two ends (what the cross-field rules judge).
-  const auto plain = back.get_axes("sweep.axes");
-  EXPECT_EQ(plain[1].second.size(), 2u);
-  EXPECT_EQ(plain[1].second[1].as<int64_t>(), 9);
+  // A range axis holds its two ends (what the cross-field rules judge).
+  EXPECT_EQ(axes[1].values.size(), 2u);
+  EXPECT_EQ(std::get<int64_t>(axes[1].values[1]), 9);
   // The compact form used in tables.
-  const auto& spec = *config::Registry::instance().find("sweep.axes");
-  EXPECT_EQ(config::format_value(spec, back.node("sweep.axes")),
+  EXPECT_EQ(config::format_axes(back.sweep().axes),
             "{loss.depth_weight: {log_uniform: [1000.0, 1.0e6]}, model.residual_blocks: {uniform: [1, 9]}, "
             "loss.style_weight: [1.0e9, 1.0e10]}");
   // Also through --set.

@@ -117,7 +117,7 @@ TEST_F(SweepTest, ASweepWithoutAxesIsRejectedByExpandToo) {
   auto base = load_sweep("");
   config::Origin here;
   here.label = "test";
-  base.set("sweep.method", YAML::Node("grid"), here);
+  base.set("sweep.method", std::string("grid"), here);
   EXPECT_THAT(expand_error(base), HasSubstr("test: sweep.method: is grid but sweep.axes is empty; list at least one axis"));
 }
 

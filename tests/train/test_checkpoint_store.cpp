@@ -1,8 +1,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
+#include <sys/resource.h>
+
+#include <cerrno>
 #include <csignal>
+#include <cstdlib>
+#include <cstring>
 #include <unistd.h>
 
 #include "common/atomic_file.h"
@@ -58,19 +62,42 @@ TEST(CheckpointStore, AFolderWithoutDoneDoesNotCount) {
   EXPECT_FALSE(fs::exists(tmp / "ckpt" / "step-00000030.tmp-999"));
 }
 
+// While a file size limit is set (RLIMIT_FSIZE, with SIGXFSZ ignored), writes past it
+// fail with EFBIG, as they would with ENOSPC on a full disk: a real failed write.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    getrlimit(RLIMIT_FSIZE, &saved_);
+    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit limit = saved_;
+    limit.rlim_cur = bytes;
+    setrlimit(RLIMIT_FSIZE, &limit);
+  }
+  ~FileSizeLimit() {
+    setrlimit(RLIMIT_FSIZE, &saved_);
+    std::signal(SIGXFSZ, old_handler_);
+  }
+
+ private:
+  rlimit saved_{};
+  void (*old_handler_)(int) = nullptr;
+};
+
 TEST(CheckpointStore, FailedWriteLeavesThePreviousCheckpointIntact) {
   TempDir tmp;
   CheckpointStore store(tmp / "ckpt", 1);
   store.save(10, [](const fs::path& d) { write_state(d, "good"); });
-  ::setenv("DPST_FAULT_INJECT", "checkpoint-write", 1);
-  try {
-    store.save(20, [](const fs::path& d) { write_state(d, "doomed"); });
-    ADD_FAILURE() << "expected OutputError";
-  } catch (const OutputError& e) {
-    EXPECT_THAT(e.what(), ::testing::HasSubstr("checkpoint for step 20 not written; the previous checkpoint is intact"));
-    EXPECT_THAT(e.what(), ::testing::HasSubstr("No space left on device"));
+  {
+    FileSizeLimit limit(16 * 1024);
+    try {
+      store.save(20, [](const fs::path& d) { write_file_atomically(d / "state.txt", std::string(64 * 1024, 'x')); });
+      ADD_FAILURE() << "expected OutputError";
+    } catch (const OutputError& e) {
+      EXPECT_THAT(e.what(), ::testing::HasSubstr("checkpoint for step 20 not written; the previous checkpoint is intact"));
+      EXPECT_THAT(e.what(), ::testing::HasSubstr("state.txt"));
+      EXPECT_THAT(e.what(), ::testing::HasSubstr(std::strerror(EFBIG)));
+    }
   }
-  ::unsetenv("DPST_FAULT_INJECT");
   const auto all = store.complete();
   ASSERT_EQ(all.size(), 1u);  // keep = 1 did not prune the good one
   EXPECT_EQ(read_file(all[0] / "state.txt"), "good");

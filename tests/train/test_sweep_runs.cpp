@@ -11,6 +11,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const std::string kFourDepthWeights = "--set sweep.method=grid --set \"sweep.axes={loss.depth_weight: [0.0, 1.0e4, 1.0e5, 1.0e6]}\"";
 
@@ -111,6 +112,18 @@ TEST_F(SweepRunTest, ATrialInAPerTrialPackOfFourIsBitIdenticalToTheTrialAlone) {
 
 // A trial whose loss overflows fails alone: its pack mates finish, on 2 ranks, in both
 // frozen-pass modes (per trial, the failing trial's backward still runs on every rank).
+// A sweep whose every trial diverges exits 4 (kExitDiverged) on every rank, across two
+// rank groups that finish apart; it used to exit 0.
+TEST_F(SweepRunTest, ASweepWhoseEveryTrialFailsExitsFour) {
+  const auto r = train(2, out_ / "all-fail",
+                       "--set sweep.method=grid --set \"sweep.axes={loss.content_weight: [1.0e299, 1.0e300]}\" "
+                       "--set sweep.ranks_per_trial=1 --set train.iterations=3");
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("sweep: every trial failed (2 of 2); see " + (out_ / "all-fail" / "t" / "summary.md").string()));
+  const std::string csv = read_file(out_ / "all-fail" / "t" / "summary.csv");
+  EXPECT_THAT(csv, Not(HasSubstr(",finished,")));
+}
+
 TEST_F(SweepRunTest, ADivergingTrialFailsAndItsPackMateFinishes) {
   for (const std::string pass : {"per_trial", "joint"}) {
     const fs::path out = out_ / pass;

@@ -15,11 +15,11 @@
 #include <thread>
 
 #include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
 
 #include "models/depth_sources.h"
 #include "train/checkpoint_store.h"
 #include "training_fixture.h"
+#include "trial_folder/trial_folder.h"
 
 namespace dpst::test {
 namespace {
@@ -112,11 +112,21 @@ TEST_F(TrainingTest, KillingOneRankEndsTheJobPromptlyAndTheLastCheckpointLoads) 
 TEST_F(TrainingTest, AFailedCheckpointWriteIsAnErrorAndKeepsThePreviousOne) {
   const auto first = train(2, out_ / "disk", "--set train.iterations=3");
   ASSERT_EQ(first.exit_code, 0) << first.err;
-  // Local ranks inherit mpirun's environment.
-  const auto failing = run("DPST_FAULT_INJECT=checkpoint-write " + command(2, out_ / "disk", "--set train.iterations=6"));
+  // A real failed write: a file size limit between the checkpoint's model.h5 and its
+  // (twice as large) optimizer.h5, so the next checkpoint fails half-written, as on a
+  // full disk (EFBIG instead of ENOSPC). Each rank gets the limit, with SIGXFSZ ignored so
+  // the write returns an error, from a shell around it; mpirun does not (its PMIx store
+  // is a file), and the ranks talk over TCP (shared-memory segments are files too).
+  const fs::path at3 = out_ / "disk" / "t" / "checkpoints" / "step-00000003";
+  const auto model_bytes = fs::file_size(at3 / "model.h5"), adam_bytes = fs::file_size(at3 / "optimizer.h5");
+  ASSERT_GT(adam_bytes, model_bytes + 8192);
+  const auto limit_kib = (model_bytes + adam_bytes) / 2 / 1024;
+  const std::string rank_command = command(0, out_ / "disk", "--set train.iterations=6");
+  const auto failing = run(mpirun(2) + " --bind-to none --mca btl self,tcp bash -c 'trap \"\" XFSZ; ulimit -f " +
+                           std::to_string(limit_kib) + "; exec " + rank_command + "'");
   EXPECT_EQ(failing.exit_code, 6) << failing.err;
   EXPECT_THAT(failing.err, HasSubstr("checkpoint for step 6 not written; the previous checkpoint is intact"));
-  EXPECT_THAT(failing.err, HasSubstr("No space left on device"));
+  EXPECT_THAT(failing.err, HasSubstr("optimizer.h5"));
   train::CheckpointStore store(out_ / "disk" / "t" / "checkpoints", 3);
   ASSERT_EQ(train::CheckpointStore::step_of(*store.latest()), 3);
   EXPECT_NO_THROW(models::read_all_tensors(*store.latest() / "model.h5"));
@@ -151,20 +161,22 @@ TEST_F(TrainingTest, Bf16TrainingStaysWithinTwoPercentOfFp32FromTheSameStart) {
 TEST_F(TrainingTest, ProgressFileSaysWhereTheTrialStands) {
   const auto r = train(0, out_ / "p", "--set train.iterations=4 --set train.checkpoint_every=2");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const YAML::Node p = YAML::LoadFile((out_ / "p" / "t" / "progress.yml").string());
-  EXPECT_EQ(p["trial"].as<std::string>(), "run");
-  EXPECT_EQ(p["status"].as<std::string>(), "finished");
-  EXPECT_EQ(p["step"].as<int>(), 4);
-  EXPECT_EQ(p["iterations"].as<int>(), 4);
-  EXPECT_EQ(p["images_seen"].as<int>(), 8);  // 4 steps of batch 2
+  const auto p = trial_folder::read_progress(out_ / "p" / "t" / "progress.yml");
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->trial, "run");
+  EXPECT_EQ(p->status, "finished");
+  EXPECT_EQ(p->step, 4);
+  EXPECT_EQ(p->iterations, 4);
+  EXPECT_EQ(p->images_seen, 8);  // 4 steps of batch 2
   const auto last = nlohmann::json::parse(read_file(out_ / "p" / "t" / "metrics.jsonl").substr(
       read_file(out_ / "p" / "t" / "metrics.jsonl").rfind("{\"step\":4")));
   for (const char* term : {"content", "style", "depth", "tv", "total"})
-    EXPECT_NEAR(p[term].as<double>(), last.at(term).get<double>(), 1e-4 * std::abs(last.at(term).get<double>())) << term;
+    EXPECT_NEAR(p->term(term), last.at(term).get<double>(), 1e-4 * std::abs(last.at(term).get<double>())) << term;
   // The checkpoint at step 2 holds that moment's progress.
-  const YAML::Node at2 = YAML::LoadFile((out_ / "p" / "t" / "checkpoints" / "step-00000002" / "progress.yml").string());
-  EXPECT_EQ(at2["status"].as<std::string>(), "checkpointed");
-  EXPECT_EQ(at2["step"].as<int>(), 2);
+  const auto at2 = trial_folder::read_progress(out_ / "p" / "t" / "checkpoints" / "step-00000002" / "progress.yml");
+  ASSERT_TRUE(at2.has_value());
+  EXPECT_EQ(at2->status, "checkpointed");
+  EXPECT_EQ(at2->step, 2);
 }
 
 TEST_F(TrainingTest, FreshStartRefusesToClobberARunFolder) {
