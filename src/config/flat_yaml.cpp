@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdlib>
+
 #include "common/errors.h"
 
 namespace dpst::config {
@@ -21,6 +23,15 @@ std::map<std::string, std::string> read_flat_yaml(const std::filesystem::path& f
     if (kv.second.IsScalar()) out[kv.first.Scalar()] = kv.second.Scalar();
   }
   return out;
+}
+
+std::optional<int64_t> flat_yaml_int(const std::map<std::string, std::string>& entries, const std::string& key) {
+  const auto it = entries.find(key);
+  if (it == entries.end() || it->second.empty()) return std::nullopt;
+  char* end = nullptr;
+  const long long v = std::strtoll(it->second.c_str(), &end, 10);
+  if (*end != '\0') return std::nullopt;
+  return v;
 }
 
 }  // namespace dpst::config

@@ -113,12 +113,9 @@ TrialState read_trial_state(const fs::path& folder, models::TransformNetImpl& ne
   const fs::path state_file = folder / "state.yml";
   const auto y = config::read_flat_yaml(state_file);
   auto number = [&](const char* key) -> int64_t {
-    const auto it = y.find(key);
-    char* end = nullptr;
-    const long long v = it == y.end() ? 0 : std::strtoll(it->second.c_str(), &end, 10);
-    DPST_CHECK(it != y.end() && end != it->second.c_str() && *end == '\0', InputError,
-               state_file.string() << ": unreadable: no integer '" << key << "'");
-    return v;
+    const auto v = config::flat_yaml_int(y, key);
+    DPST_CHECK(v.has_value(), InputError, state_file.string() << ": unreadable: no integer '" << key << "'");
+    return *v;
   };
   s.step = number("step");
   s.cursor.epoch = number("epoch");

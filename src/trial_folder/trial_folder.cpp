@@ -20,15 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool to_int(const std::map<std::string, std::string>& y, const char* key, int64_t* out) {
-  const auto it = y.find(key);
-  if (it == y.end()) return false;
-  char* end = nullptr;
-  const long long v = std::strtoll(it->second.c_str(), &end, 10);
-  if (end == it->second.c_str() || *end != '\0') return false;
-  *out = v;
-  return true;
-}
 
 }  // namespace
 
@@ -55,11 +46,13 @@ std::optional<Progress> read_progress(const fs::path& file) {
     return std::nullopt;
   }
   Progress p;
-  if (!to_int(y, "step", &p.step)) return std::nullopt;
-  to_int(y, "iterations", &p.iterations);
-  to_int(y, "epoch", &p.epoch);
-  to_int(y, "batch_in_epoch", &p.batch_in_epoch);
-  to_int(y, "images_seen", &p.images_seen);
+  const auto step = config::flat_yaml_int(y, "step");
+  if (!step) return std::nullopt;
+  p.step = *step;
+  p.iterations = config::flat_yaml_int(y, "iterations").value_or(0);
+  p.epoch = config::flat_yaml_int(y, "epoch").value_or(0);
+  p.batch_in_epoch = config::flat_yaml_int(y, "batch_in_epoch").value_or(0);
+  p.images_seen = config::flat_yaml_int(y, "images_seen").value_or(0);
   if (y.count("trial")) p.trial = y["trial"];
   if (y.count("status")) p.status = y["status"];
   static const char* kKnown[] = {"trial", "status", "step", "iterations", "epoch", "batch_in_epoch", "images_seen"};

@@ -80,10 +80,10 @@ TEST(ConfigSections, FieldsHaveNoDefaultsOfTheirOwn) {
 
 TEST(ConfigSections, ABoundDefaultConfigHoldsTheRegistryDefaults) {
   const config::Config c = load_ok({});
+  // The dump writes each key's value from the registry-checked values, not from the fields.
+  const std::string dumped = c.dump();
   config::for_each_field(c.sections(), [&](const char* key, const auto& field) {
     const config::KeySpec& spec = *Registry::instance().find(key);
-    // The dump writes each key's value from the registry-checked values, not from the fields.
-    const std::string dumped = c.dump();
     const std::string leaf = spec.key.substr(spec.key.find('.') + 1);
     EXPECT_THAT(dumped, ::testing::HasSubstr("  " + leaf + ": " + text(spec, field) + "\n")) << key;
   });

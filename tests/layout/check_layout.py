@@ -46,34 +46,34 @@ def folder_cycles(root):
     return sorted(set(problems))
 
 
-def mpi_outside_dist(root):
-    problems = []
+def code_lines(root, own_folder):
+    """(rel path, line number, line, code before any //) of every .h/.cpp line under src/
+    outside src/<own_folder>, the folder a rule allows."""
     for path in sources(root, "src"):
         rel = os.path.relpath(path, root)
-        if rel.startswith(os.path.join("src", "dist") + os.sep) or not rel.endswith((".h", ".cpp")):
+        if rel.startswith(os.path.join("src", own_folder) + os.sep) or not rel.endswith((".h", ".cpp")):
             continue
         with open(path, encoding="utf-8") as f:
             for number, line in enumerate(f, 1):
-                code = line.split("//")[0]
-                if "<mpi.h>" in code or re.search(r"\bMPI_[A-Z][a-z_]*\(", code):
-                    problems.append(f"{rel}:{number}: MPI outside src/dist: {line.strip()}")
+                yield rel, number, line, line.split("//")[0]
+
+
+def mpi_outside_dist(root):
+    problems = []
+    for rel, number, line, code in code_lines(root, "dist"):
+        if "<mpi.h>" in code or re.search(r"\bMPI_[A-Z][a-z_]*\(", code):
+            problems.append(f"{rel}:{number}: MPI outside src/dist: {line.strip()}")
     return problems
 
 
 def config_outside_config(root):
     problems = []
-    for path in sources(root, "src"):
-        rel = os.path.relpath(path, root)
-        if rel.startswith(os.path.join("src", "config") + os.sep) or not rel.endswith((".h", ".cpp")):
-            continue
-        with open(path, encoding="utf-8") as f:
-            for number, line in enumerate(f, 1):
-                code = line.split("//")[0]
-                if "<yaml-cpp/" in code:
-                    problems.append(f"{rel}:{number}: yaml-cpp outside src/config: {line.strip()}")
-                if re.search(r'\bget_(int|float|string|path|bool|strings|int_or_auto)\("', code):
-                    problems.append(f"{rel}:{number}: a config key read by string outside src/config "
-                                    f"(read the typed section): {line.strip()}")
+    for rel, number, line, code in code_lines(root, "config"):
+        if "<yaml-cpp/" in code:
+            problems.append(f"{rel}:{number}: yaml-cpp outside src/config: {line.strip()}")
+        if re.search(r'\bget_(int|float|string|path|bool|strings|int_or_auto)\("', code):
+            problems.append(f"{rel}:{number}: a config key read by string outside src/config "
+                            f"(read the typed section): {line.strip()}")
     return problems
 
 
