@@ -1,11 +1,9 @@
 // dpst-dist: trains depth-preserving style-transfer networks, one style or a sweep,
 // on one process or under mpirun/srun. This main only wires the command line to the
 // library; see src/config for the configuration and README.md for exit codes.
-#include <malloc.h>
 
 #include <CLI/CLI.hpp>
 
-#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,12 +17,8 @@
 #include "train/train.h"
 
 int main(int argc, char** argv) {
-  // LibTorch's large CPU activations (100+ MB at 256x256) are above glibc's mmap ceiling,
-  // so every step would map fresh pages and fault them in again. Keeping all allocations
-  // on the heap, never trimmed, reuses them: 3x fewer page faults, ~10% faster steps
-  // (measured on the 2-core VM, results/training.md).
-  mallopt(M_MMAP_MAX, 0);
-  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+  // 100+ MB activations at 256x256, every step: 3x fewer page faults, ~10% faster steps.
+  dpst::keep_freed_memory_for_reuse();
   // Before any thread exists, so that SIGTERM/SIGUSR1 reach only the waiting thread.
   dpst::train::install_stop_handlers();
   // The MPI build joins the job here; the solo build (no MPI) refuses a multi-rank launch.

@@ -23,6 +23,7 @@ using namespace dpst;
 }  // namespace
 
 int main(int argc, char** argv) {
+  dpst::keep_freed_memory_for_reuse();  // every photo allocates the same activations again
   CLI::App app{"dpst-stylize: apply a trained f_W (model.h5 from dpst-dist) to a photo or a folder of photos. "
                "Outputs keep the file names and the input's size; unreadable files are skipped and listed."};
   app.set_version_flag("--version", dpst::version_string());

@@ -3,7 +3,11 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <iostream>
+#include <limits>
 #include <thread>
 
 #include "common/errors.h"
@@ -25,6 +29,13 @@ void add_device_threads_log_options(CLI::App& app, std::string* device, int* thr
   app.add_option("--device", *device, "cpu | cuda | auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
   app.add_option("--threads", *threads, "intra-op threads (default: all cores)")->check(CLI::Range(1, 1024));
   app.add_option("--log-level", *log_level, "trace|debug|info|warn|error|critical|off");
+}
+
+void keep_freed_memory_for_reuse() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_MAX, 0);  // every block from the heap, back to the heap when freed
+  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+#endif
 }
 
 int tool_threads(int requested) {

@@ -17,8 +17,10 @@ struct StylizeOptions {
   int64_t tile = 0;
   int64_t auto_tile_pixels = 2048 * 2048;
   // Tiled: measure the whole photo's InstanceNorm statistics exactly over the tiles (one
-  // pass per norm, up to that norm: about 6x the work of one forward pass for the paper's
-  // f_W), or estimate them from a mosaic of crops (one tile's work; close, not equal).
+  // pass per norm; on the CPU each tile's residual-block activations are kept between
+  // passes, so most passes cost one or two convolutions; elsewhere each pass runs from the
+  // photo up to its norm, about 6x the work of one forward pass for the paper's f_W), or
+  // estimate them from a mosaic of crops (one tile's work; close, not equal).
   bool exact_statistics = true;
   // Keep the photo's colours: luminance (Y of YCbCr, BT.601) from the stylized image,
   // chroma (Cb, Cr) from the photo (Gatys et al. 2016, "Preserving color in neural

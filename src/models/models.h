@@ -1,6 +1,8 @@
 // src/models: the three networks and their weight files.
 //  - transform_net.h  f_W (Johnson et al. 2016, pytorch/examples TransformerNet layout);
 //                     RGB in [0, 1] in and out — the project's image convention;
+//  - transform_inference.h  f_W's CPU inference path (dpst-stylize): the same function
+//                     with channels-last buffers, fused norm passes, subpixel deconvs;
 //  - vgg16.h          VGG16 loss network, taps relu1_2..relu4_3, its own preprocessing;
 //  - hourglass.h      Chen et al. 2016 hourglass depth network, taps stem, L1..L4, output,
 //                     in its two published variants (hourglass3 .t7, MegaDepth);
@@ -19,6 +21,7 @@
 #include "models/macs.h"
 #include "models/provenance_text.h"
 #include "models/taps.h"
+#include "models/transform_inference.h"
 #include "models/transform_net.h"
 #include "models/vgg16.h"
 #include "models/weights_io.h"

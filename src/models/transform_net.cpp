@@ -117,11 +117,11 @@ torch::Tensor TransformNetImpl::forward(const torch::Tensor& x, NormStatsMode mo
   });
 }
 
-int64_t TransformNetImpl::receptive_radius() const {
+int64_t TransformNetImpl::receptive_radius(const TransformNetOptions& options) {
   // (kernel - 1) / 2 at each layer's input stride: conv1 9x9 (4), conv2 3x3 at 1 (1), conv3
   // 3x3 at 2 (2), 2 per residual block 3x3 at 4 (4 each), deconv1 3x3 at 2 (2), deconv2
   // 3x3 at 1 (1), deconv3 9x9 (4); + 4 for where the stride-2 and nearest-x2 grids fall.
-  return 4 + 1 + 2 + 8 * options_.residual_blocks + 2 + 1 + 4 + 4;
+  return 4 + 1 + 2 + 8 * options.residual_blocks + 2 + 1 + 4 + 4;
 }
 
 torch::Tensor TransformNetImpl::forward(const torch::Tensor& x, const NormFunction& norm) {

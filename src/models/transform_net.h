@@ -83,7 +83,8 @@ class TransformNetImpl : public torch::nn::Module {
   const TransformNetOptions& options() const { return options_; }
   // How far (in input pixels) an output pixel can see: a tile that extends this far
   // beyond the pixels it keeps computes them exactly as the whole image does.
-  int64_t receptive_radius() const;
+  int64_t receptive_radius() const { return receptive_radius(options_); }
+  static int64_t receptive_radius(const TransformNetOptions& options);
 
   // Names of the parameters that cannot change the output: the bias of every conv that
   // feeds an InstanceNorm (the norm subtracts any per-channel constant) and each residual

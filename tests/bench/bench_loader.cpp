@@ -5,7 +5,6 @@
 //                [--threads 1,2] [--prefetch 4]
 #include <CLI/CLI.hpp>
 
-#include <malloc.h>
 #include <sched.h>
 
 #include <chrono>
@@ -32,10 +31,9 @@ int main(int argc, char** argv) {
     // pool out of the measurement.
     torch::set_num_threads(1);
     // A 16-image float batch is 12 MB; above glibc's mmap threshold every batch would be
-    // a fresh mmap with page faults and zeroing (a third of the time, measured). The
-    // trainer's main should do the same.
-    mallopt(M_MMAP_THRESHOLD, 256 << 20);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    // a fresh mmap with page faults and zeroing (a third of the time, measured). As the
+    // trainer's main.
+    dpst::keep_freed_memory_for_reuse();
     cpu_set_t cpus;
     CPU_ZERO(&cpus);
     sched_getaffinity(0, sizeof cpus, &cpus);

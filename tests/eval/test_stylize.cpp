@@ -12,6 +12,7 @@
 #include "support/support.h"
 #include "models/det_init.h"
 #include "models/transform_net.h"
+#include "models/weights_io.h"
 
 namespace dpst::eval {
 namespace {
@@ -43,6 +44,29 @@ TEST(Stylize, EverySizeFromOnePixelUpKeepsItsSize) {
     EXPECT_GE(y.min().item<double>(), 0.0);
     EXPECT_LE(y.max().item<double>(), 1.0);
   }
+}
+
+// dpst-stylize on a small real photo against the output it gave before its CPU inference
+// path: eager PyTorch's TransformerNet with the same weights, fp32
+// (tests/eval/make_stylize_golden.py).
+TEST(Stylize, ASmallPhotoMatchesTheGoldenOutput) {
+  const auto golden =
+      models::read_all_tensors(std::filesystem::path(DPST_FIXTURES_DIR) / "golden" / "stylize_photo.h5");
+  models::TransformNet net;  // paper-sized
+  models::det_init(*net, 3);
+  net->eval();
+  torch::NoGradGuard no_grad;
+  StylizeOptions untiled;
+  untiled.tile = -1;
+  const auto y = stylize(*net, golden.at("input"), untiled);
+  const double diff = max_abs(y, golden.at("output"));
+  std::cout << "64x48 photo, paper-sized f_W: max |diff| against the golden output " << diff << " ([0, 1])\n";
+  // 1.2e-5 measured: the inference path's convolutions (oneDNN, channels-last) round
+  // differently, and the golden fp32 output is itself 1e-5 from the exact (float64) one on
+  // this random-init f_W, whose outputs reach +-5 before clamping.
+  EXPECT_LE(diff, 2e-5);
+  // The module itself (what dpst-stylize ran before) agrees with the golden output too.
+  EXPECT_LE(max_abs(net->forward(golden.at("input")).clamp(0, 1), golden.at("output")), 1e-5);
 }
 
 TEST(Stylize, PadToFitMirrorsAsFarAsItCanThenRepeats) {
@@ -120,6 +144,29 @@ TEST(Stylize, TiledEqualsUntiledWithMeasuredStatisticsAndIsCloseWithEstimatedOne
   StylizeReport none;
   stylize(*net, test_photo(100, 100), tiled, &none);
   EXPECT_EQ(none.tiles, 1);
+}
+
+// On the CPU, stylize() measures the statistics with the inference path, keeping each
+// tile's residual-block activations between passes; measure_statistics() runs every pass
+// through the module from the photo. Both give the whole photo's statistics.
+TEST(Stylize, KeptTileActivationsGiveTheSameStatisticsAsPassesFromThePhoto) {
+  auto net = narrow_net(3);
+  torch::NoGradGuard no_grad;
+  const auto photo = test_photo(260, 340);
+  StylizeOptions tiled;
+  tiled.tile = 96;
+  StylizeReport kept_report, module_report;
+  const auto kept = stylize(*net, photo, tiled, &kept_report);
+  const auto from_photo =
+      stylize_tiled(*net, photo, 96, measure_statistics(*net, photo, 96), &module_report).clamp(0, 1);
+  EXPECT_EQ(kept_report.tiles, module_report.tiles);
+  EXPECT_GT(kept_report.tiles, 4);
+  const double diff = max_abs(kept, from_photo);
+  std::cout << "tiled with kept activations vs passes from the photo: max |diff| " << diff << "\n";
+  EXPECT_LT(diff, 1e-5);
+  StylizeOptions untiled;
+  untiled.tile = -1;
+  EXPECT_LT(max_abs(kept, stylize(*net, photo, untiled)), 1e-4);
 }
 
 TEST(Stylize, PreserveColorKeepsThePhotosChromaAndTheStylizedLuminance) {
