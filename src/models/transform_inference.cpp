@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cmath>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include <ATen/Parallel.h>
@@ -15,8 +14,8 @@
 namespace dpst::models {
 namespace {
 
-// Where pixel (y, x) of a C-channel image lives in an NHWC buffer; its C values are
-// contiguous there.
+// Where pixel (y, x) of a C-channel image lives in an NCHW buffer: channel i of it at
+// at(y, x) + i * cs.
 struct Plane {
   enum class Kind {
     kPlain,         // base + y * row + x * pix
@@ -24,7 +23,7 @@ struct Plane {
     kSpaceToDepth,  // 2x2 blocks of pixels as 4C channels, phase-major (see deconv3)
   };
   float* base;
-  int64_t row, pix, channels;
+  int64_t row, pix, cs, channels;
   Kind kind = Kind::kPlain;
 
   float* at(int64_t y, int64_t x) const {
@@ -33,9 +32,9 @@ struct Plane {
       case Kind::kPhases:
         // Phase (py, px) of output pixel (2i + py, 2j + px) sits at (i + py, j + px) of the
         // conv output, in channel block py * 2 + px.
-        return base + ((y >> 1) + py) * row + ((x >> 1) + px) * pix + (py * 2 + px) * channels;
+        return base + ((y >> 1) + py) * row + ((x >> 1) + px) * pix + (py * 2 + px) * channels * cs;
       case Kind::kSpaceToDepth:
-        return base + (y >> 1) * row + (x >> 1) * pix + (py * 2 + px) * channels;
+        return base + (y >> 1) * row + (x >> 1) * pix + (py * 2 + px) * channels * cs;
       case Kind::kPlain:
         break;
     }
@@ -43,33 +42,32 @@ struct Plane {
   }
 };
 
-// A (1, C, h, w) channels-last float tensor: NHWC memory.
-torch::Tensor nhwc(int64_t h, int64_t w, int64_t c) { return torch::empty({1, h, w, c}).permute({0, 3, 1, 2}); }
+// A (1, C, h, w) float tensor for the layers to write into.
+torch::Tensor buffer(int64_t h, int64_t w, int64_t c) { return torch::empty({1, c, h, w}); }
 
 Plane plane_of(const torch::Tensor& t, int64_t channels, Plane::Kind kind = Plane::Kind::kPlain) {
-  DPST_CHECK(t.scalar_type() == torch::kFloat && t.stride(1) == 1, InternalError,
-             "inference buffer is not channels-last float: strides " << t.strides());
-  return Plane{t.data_ptr<float>(), t.stride(2), t.stride(3), channels, kind};
+  DPST_CHECK(t.scalar_type() == torch::kFloat && t.is_contiguous(), InternalError,
+             "inference buffer is not contiguous float: strides " << t.strides());
+  return Plane{t.data_ptr<float>(), t.stride(2), t.stride(3), t.stride(1), channels, kind};
 }
 
 // Part of a plane whose pixels are evenly spaced in memory: logical pixel
-// (y0 + i * step, x0 + j * step) at base + i * row + j * pix, for i < rows, j < cols. A plain
-// plane is one region, a kPhases plane four (one per phase).
+// (y0 + i * step, x0 + j * step) of channel ch at base + ch * cs + i * row + j * pix, for
+// i < rows, j < cols. A plain plane is one region, a kPhases plane four (one per phase).
 struct Region {
   float* base;
-  int64_t row, pix;
+  int64_t row, pix, cs;
   int64_t y0, x0, step, rows, cols;
 };
 
 std::vector<Region> regions_of(const Plane& p, int64_t h, int64_t w) {
-  if (p.kind == Plane::Kind::kPlain) return {Region{p.base, p.row, p.pix, 0, 0, 1, h, w}};
+  if (p.kind == Plane::Kind::kPlain) return {Region{p.base, p.row, p.pix, p.cs, 0, 0, 1, h, w}};
   DPST_CHECK(p.kind == Plane::Kind::kPhases && h % 2 == 0 && w % 2 == 0, InternalError,
              "a norm reads plain or phase planes of even size");
   std::vector<Region> out;
   for (int64_t py = 0; py < 2; ++py)
     for (int64_t px = 0; px < 2; ++px)
-      out.push_back(Region{p.base + py * p.row + px * p.pix + (py * 2 + px) * p.channels, p.row, p.pix, py, px, 2,
-                           h / 2, w / 2});
+      out.push_back(Region{p.at(py, px), p.row, p.pix, p.cs, py, px, 2, h / 2, w / 2});
   return out;
 }
 
@@ -77,130 +75,54 @@ std::vector<Region> regions_of(const Plane& p, int64_t h, int64_t w) {
 Region follow(const Plane& plane, const Region& r, int64_t pad) {
   const int64_t y = r.y0 + pad, x = r.x0 + pad;
   if (plane.kind == Plane::Kind::kPlain)
-    return Region{plane.at(y, x), r.step * plane.row, r.step * plane.pix, y, x, r.step, r.rows, r.cols};
+    return Region{plane.at(y, x), r.step * plane.row, r.step * plane.pix, plane.cs, y, x, r.step, r.rows, r.cols};
   DPST_CHECK(plane.kind == Plane::Kind::kSpaceToDepth && r.step == 2, InternalError,
              "2x2 blocks are written from phase planes only");
-  return Region{plane.at(y, x), plane.row, plane.pix, y, x, 2, r.rows, r.cols};
+  return Region{plane.at(y, x), plane.row, plane.pix, plane.cs, y, x, 2, r.rows, r.cols};
 }
-
-// Calls f(std::integral_constant<int64_t, C>) for the channel counts f_W has at widths
-// 8..64 (the loops below then unroll over a constant C and keep their sums in registers),
-// f(std::integral_constant<int64_t, 0>) for any other count.
-template <typename F>
-void with_channels(int64_t c, F f) {
-  switch (c) {
-    case 8: return f(std::integral_constant<int64_t, 8>{});
-    case 16: return f(std::integral_constant<int64_t, 16>{});
-    case 32: return f(std::integral_constant<int64_t, 32>{});
-    case 64: return f(std::integral_constant<int64_t, 64>{});
-    case 128: return f(std::integral_constant<int64_t, 128>{});
-    case 256: return f(std::integral_constant<int64_t, 256>{});
-    default: return f(std::integral_constant<int64_t, 0>{});
-  }
-}
-
-// Channels per inner block: the block's sums, mean, scale and bias stay in registers
-// while a row's pixels stream past.
-constexpr int64_t kBlock = 16;
-
-// s1 = sum of d, s2 = sum of d * d over one row of n pixels, d = value - shift (kC channels,
-// or c when kC is 0).
-template <int64_t kC>
-void row_sums(const float* __restrict p, int64_t n, int64_t pix, int64_t c, const float* __restrict shift,
-              float* __restrict s1, float* __restrict s2) {
-  if constexpr (kC != 0 && kC % kBlock == 0) {
-    for (int64_t b = 0; b < kC; b += kBlock) {
-      float t1[kBlock] = {}, t2[kBlock] = {}, k[kBlock];
-      std::copy_n(shift + b, kBlock, k);
-      const float* q = p + b;
-      for (int64_t j = 0; j < n; ++j, q += pix) {
-        for (int64_t ch = 0; ch < kBlock; ++ch) {
-          const float d = q[ch] - k[ch];
-          t1[ch] += d;
-          t2[ch] += d * d;
-        }
-      }
-      std::copy_n(t1, kBlock, s1 + b);
-      std::copy_n(t2, kBlock, s2 + b);
-    }
-  } else {
-    const int64_t cc = kC ? kC : c;
-    for (int64_t ch = 0; ch < cc; ++ch) s1[ch] = s2[ch] = 0.f;
-    for (int64_t j = 0; j < n; ++j, p += pix) {
-      for (int64_t ch = 0; ch < cc; ++ch) {
-        const float d = p[ch] - shift[ch];
-        s1[ch] += d;
-        s2[ch] += d * d;
-      }
-    }
-  }
-}
-
-// One row of normalise_into, kBlock channels at a time where the count allows.
-template <int64_t kC, bool kRelu, bool kResidual>
-void normalise_row(const float* __restrict s, int64_t spix, float* __restrict o, int64_t opix,
-                   const float* __restrict a, int64_t apix, int64_t n, int64_t c, const float* __restrict mu,
-                   const float* __restrict sc, const float* __restrict bias) {
-  constexpr int64_t kStep = (kC != 0 && kC % kBlock == 0) ? kBlock : 0;
-  const int64_t cc = kC ? kC : c, step = kStep ? kStep : cc;
-  for (int64_t b = 0; b < cc; b += step) {
-    const float* sp = s + b;
-    float* op = o + b;
-    const float* ap = a + b;
-    for (int64_t j = 0; j < n; ++j, sp += spix, op += opix, ap += apix) {
-      for (int64_t ch = 0; ch < (kStep ? kStep : step); ++ch) {
-        float v = (sp[ch] - mu[b + ch]) * sc[b + ch] + bias[b + ch];
-        if constexpr (kResidual) v += ap[ch];
-        if constexpr (kRelu) v = std::max(v, 0.f);
-        op[ch] = v;
-      }
-    }
-  }
-}
-
-// Each region's rows in a fixed number of chunks: sums come out the same for any thread
-// count.
-constexpr int64_t kStatChunks = 16;
 
 // Per-channel mean and biased variance over a plane, in one read: sums of d = v - k and
-// d * d with k the plane's first pixel (shifted data: no cancellation when the mean is far
-// from 0), in float along a row and in double across rows.
+// d * d with k the channel's first value (shifted data: no cancellation when the mean is
+// far from 0), in float along a row and in double across rows. One job per channel and
+// region, summed in a fixed order: the result does not depend on the thread count.
 std::pair<std::vector<double>, std::vector<double>> mean_var(const Plane& src, int64_t h, int64_t w) {
   const int64_t c = src.channels;
   const std::vector<Region> regions = regions_of(src, h, w);
-  const std::vector<float> k(regions[0].base, regions[0].base + c);
-  const int64_t chunks = std::min(regions[0].rows, kStatChunks), jobs = chunks * static_cast<int64_t>(regions.size());
-  std::vector<double> partial(static_cast<size_t>(jobs * 2 * c), 0.0);
-  at::parallel_for(0, jobs, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> row1(static_cast<size_t>(c)), row2(static_cast<size_t>(c));
-    const float* shift = k.data();
+  const int64_t nr = static_cast<int64_t>(regions.size());
+  std::vector<float> k(static_cast<size_t>(c));
+  for (int64_t ch = 0; ch < c; ++ch) k[ch] = regions[0].base[ch * regions[0].cs];
+  std::vector<double> s1(static_cast<size_t>(c * nr)), s2(static_cast<size_t>(c * nr));
+  at::parallel_for(0, c * nr, 1, [&](int64_t begin, int64_t end) {
     for (int64_t job = begin; job < end; ++job) {
-      const Region& r = regions[static_cast<size_t>(job / chunks)];
-      const int64_t chunk = job % chunks;
-      double* acc1 = partial.data() + job * 2 * c;
-      double* acc2 = acc1 + c;
-      for (int64_t i = r.rows * chunk / chunks; i < r.rows * (chunk + 1) / chunks; ++i) {
-        float* s1 = row1.data();
-        float* s2 = row2.data();
-        with_channels(c, [&](auto fixed) { row_sums<decltype(fixed)::value>(r.base + i * r.row, r.cols, r.pix, c, shift, s1, s2); });
-        for (int64_t ch = 0; ch < c; ++ch) {
-          acc1[ch] += s1[ch];
-          acc2[ch] += s2[ch];
+      const int64_t ch = job / nr;
+      const Region& r = regions[static_cast<size_t>(job % nr)];
+      const float shift = k[ch];
+      double a1 = 0, a2 = 0;
+      for (int64_t i = 0; i < r.rows; ++i) {
+        const float* __restrict p = r.base + ch * r.cs + i * r.row;
+        float t1 = 0, t2 = 0;
+        for (int64_t j = 0; j < r.cols; ++j) {
+          const float d = p[j * r.pix] - shift;
+          t1 += d;
+          t2 += d * d;
         }
+        a1 += t1;
+        a2 += t2;
       }
+      s1[job] = a1;
+      s2[job] = a2;
     }
   });
-  std::vector<double> mean(static_cast<size_t>(c), 0.0), var(static_cast<size_t>(c), 0.0);
-  for (int64_t job = 0; job < jobs; ++job) {
-    for (int64_t ch = 0; ch < c; ++ch) {
-      mean[ch] += partial[job * 2 * c + ch];
-      var[ch] += partial[job * 2 * c + c + ch];
-    }
-  }
+  std::vector<double> mean(static_cast<size_t>(c)), var(static_cast<size_t>(c));
   const double n = static_cast<double>(h * w);
   for (int64_t ch = 0; ch < c; ++ch) {
-    const double m = mean[ch] / n;
-    var[ch] = std::max(0.0, var[ch] / n - m * m);
+    double a1 = 0, a2 = 0;
+    for (int64_t q = 0; q < nr; ++q) {
+      a1 += s1[ch * nr + q];
+      a2 += s2[ch * nr + q];
+    }
+    const double m = a1 / n;
+    var[ch] = std::max(0.0, a2 / n - m * m);
     mean[ch] = k[ch] + m;
   }
   return {mean, var};
@@ -213,19 +135,23 @@ template <bool kRelu, bool kResidual>
 void normalise_into(const Plane& src, const Plane& dst, const Plane* residual, int64_t h, int64_t w, int64_t pad,
                     const std::vector<float>& mean, const std::vector<float>& scale, const float* bias) {
   const int64_t c = src.channels;
-  const float* mu = mean.data();
-  const float* sc = scale.data();
   for (const Region& r : regions_of(src, h, w)) {
     const Region d = follow(dst, r, pad);
     const Region res = kResidual ? follow(*residual, r, 0) : r;
-    at::parallel_for(0, r.rows, 4, [&](int64_t begin, int64_t end) {
-      with_channels(c, [&](auto fixed) {
-        for (int64_t i = begin; i < end; ++i) {
-          normalise_row<decltype(fixed)::value, kRelu, kResidual>(r.base + i * r.row, r.pix, d.base + i * d.row, d.pix,
-                                                                  res.base + i * res.row, res.pix, r.cols, c, mu, sc,
-                                                                  bias);
+    at::parallel_for(0, c * r.rows, 16, [&](int64_t begin, int64_t end) {
+      for (int64_t job = begin; job < end; ++job) {
+        const int64_t ch = job / r.rows, i = job % r.rows;
+        const float* __restrict s = r.base + ch * r.cs + i * r.row;
+        float* __restrict o = d.base + ch * d.cs + i * d.row;
+        const float* __restrict a = res.base + ch * res.cs + i * res.row;
+        const float mu = mean[ch], sc = scale[ch], b = bias[ch];
+        for (int64_t j = 0; j < r.cols; ++j) {
+          float v = (s[j * r.pix] - mu) * sc + b;
+          if constexpr (kResidual) v += a[j * res.pix];
+          if constexpr (kRelu) v = std::max(v, 0.f);
+          o[j * d.pix] = v;
         }
-      });
+      }
     });
   }
 }
@@ -233,21 +159,27 @@ void normalise_into(const Plane& src, const Plane& dst, const Plane* residual, i
 // Fills the `pad`-wide border of an (h + 2 pad) x (w + 2 pad) plane whose interior is
 // written: mirrored without repeating the edge (ReflectionPad2d) or repeating it.
 void fill_border(const Plane& p, int64_t h, int64_t w, int64_t pad, bool reflect) {
-  const int64_t c = p.channels;
   auto source = [&](int64_t i, int64_t n) {  // padded index i outside [pad, pad + n)
     if (i < pad) return reflect ? 2 * pad - i : pad;
     return reflect ? 2 * (pad + n - 1) - i : pad + n - 1;
   };
+  auto copy = [&](int64_t y, int64_t x, int64_t from_y, int64_t from_x) {
+    const float* s = p.at(from_y, from_x);
+    float* d = p.at(y, x);
+    for (int64_t ch = 0; ch < p.channels; ++ch) d[ch * p.cs] = s[ch * p.cs];
+  };
   at::parallel_for(pad, pad + h, 16, [&](int64_t begin, int64_t end) {
     for (int64_t y = begin; y < end; ++y) {
-      for (int64_t x = 0; x < pad; ++x) std::copy_n(p.at(y, source(x, w)), c, p.at(y, x));
-      for (int64_t x = pad + w; x < w + 2 * pad; ++x) std::copy_n(p.at(y, source(x, w)), c, p.at(y, x));
+      for (int64_t x = 0; x < pad; ++x) copy(y, x, y, source(x, w));
+      for (int64_t x = pad + w; x < w + 2 * pad; ++x) copy(y, x, y, source(x, w));
     }
   });
   for (int64_t y = 0; y < h + 2 * pad; ++y) {
     if (y >= pad && y < pad + h) continue;
     const int64_t from = source(y, h);
-    for (int64_t x = 0; x < w + 2 * pad; ++x) std::copy_n(p.at(from, x), c, p.at(y, x));
+    at::parallel_for(0, w + 2 * pad, 256, [&](int64_t begin, int64_t end) {
+      for (int64_t x = begin; x < end; ++x) copy(y, x, from, x);
+    });
   }
 }
 
@@ -302,10 +234,8 @@ torch::Tensor parameter(const TransformNetImpl& net, const std::string& name) {
 
 TransformNetInference::TransformNetInference(const TransformNetImpl& net) : options_(net.options()) {
   torch::NoGradGuard no_grad;
-  const auto cl = torch::MemoryFormat::ChannelsLast;
   auto conv = [&](const std::string& name, int64_t stride) {
-    return Conv{name, parameter(net, name + ".conv2d.weight").contiguous(cl), parameter(net, name + ".conv2d.bias"),
-                stride};
+    return Conv{name, parameter(net, name + ".conv2d.weight"), parameter(net, name + ".conv2d.bias"), stride};
   };
   auto norm = [&](const std::string& name) {
     const auto* in = net.named_modules()[name]->as<torch::nn::InstanceNorm2d>();
@@ -328,10 +258,10 @@ TransformNetInference::TransformNetInference(const TransformNetImpl& net) : opti
   norm("in4");
   norm("in5");
   for (auto [up, name] : {std::pair{&up1_, "deconv1"}, std::pair{&up2_, "deconv2"}}) {
-    *up = Conv{std::string(name) + " (4 phases)", subpixel_weight(parameter(net, std::string(name) + ".conv2d.weight")).contiguous(cl),
+    *up = Conv{std::string(name) + " (4 phases)", subpixel_weight(parameter(net, std::string(name) + ".conv2d.weight")).contiguous(),
                parameter(net, std::string(name) + ".conv2d.bias").repeat({4}), 1};
   }
-  out_ = Conv{"deconv3 (2x2 blocks)", space_to_depth_weight(parameter(net, "deconv3.conv2d.weight")).contiguous(cl),
+  out_ = Conv{"deconv3 (2x2 blocks)", space_to_depth_weight(parameter(net, "deconv3.conv2d.weight")).contiguous(),
               parameter(net, "deconv3.conv2d.bias").repeat({4}), 1};
 }
 
@@ -356,7 +286,7 @@ struct InferencePass {
 
   torch::Tensor conv(const TransformNetInference::Conv& c, const torch::Tensor& in) {
     return timed(c.name, [&] {
-      return at::conv2d(in, c.weight, c.bias, {c.stride, c.stride}).contiguous(torch::MemoryFormat::ChannelsLast);
+      return at::conv2d(in, c.weight, c.bias, {c.stride, c.stride}).contiguous();
     });
   }
 
@@ -394,8 +324,9 @@ struct InferencePass {
           for (int64_t x = x0; x < x0 + cols; ++x) {
             const float* p = src.at(y, x);
             for (int64_t i = 0; i < c; ++i) {
-              s1[i] += p[i];
-              s2[i] += static_cast<double>(p[i]) * p[i];
+              const double v = p[i * src.cs];
+              s1[i] += v;
+              s2[i] += v * v;
             }
           }
         }
@@ -466,17 +397,17 @@ struct InferencePass {
     const int64_t w1 = net.options_.width, w2 = 2 * w1, w3 = 4 * w1;
     namespace F = torch::nn::functional;
     const torch::Tensor input = timed("pad input", [&] {
-      return F::pad(x, F::PadFuncOptions({4, 4, 4, 4}).mode(torch::kReflect)).contiguous(torch::MemoryFormat::ChannelsLast);
+      return F::pad(x, F::PadFuncOptions({4, 4, 4, 4}).mode(torch::kReflect)).contiguous();
     });
     // conv1 -> in1 -> relu, into conv2's reflection-padded input; conv2 and conv3 likewise.
     torch::Tensor t = conv(net.conv1_, input);
-    torch::Tensor buf = nhwc(h + 2, w + 2, w1);
+    torch::Tensor buf = buffer(h + 2, w + 2, w1);
     if (!norm(0, plane_of(t, w1), h, w, 1, plane_of(buf, w1), 1, true, true)) return {};
     t = conv(net.conv2_, buf);
-    buf = nhwc(h / 2 + 2, w / 2 + 2, w2);
+    buf = buffer(h / 2 + 2, w / 2 + 2, w2);
     if (!norm(1, plane_of(t, w2), h / 2, w / 2, 2, plane_of(buf, w2), 1, true, true)) return {};
     t = conv(net.conv3_, buf);
-    TransformNetInference::Quarter y{nhwc(h / 4 + 2, w / 4 + 2, w3), h, w};
+    TransformNetInference::Quarter y{buffer(h / 4 + 2, w / 4 + 2, w3), h, w};
     if (!norm(2, plane_of(t, w3), h / 4, w / 4, 4, plane_of(y.buffer, w3), 1, true, quarter_border_reflects(0))) {
       return {};
     }
@@ -486,13 +417,13 @@ struct InferencePass {
   TransformNetInference::Quarter block(int64_t b, const TransformNetInference::Quarter& y) {
     const int64_t w3 = 4 * net.options_.width, qh = y.height / 4, qw = y.width / 4;
     const size_t k = 3 + 2 * static_cast<size_t>(b);
-    torch::Tensor inner = nhwc(qh + 2, qw + 2, w3);
+    torch::Tensor inner = buffer(qh + 2, qw + 2, w3);
     if (!norm(k, plane_of(conv(net.res_convs_[2 * b], y.buffer), w3), qh, qw, 4, plane_of(inner, w3), 1, true, true)) {
       return {};
     }
     Plane residual = plane_of(y.buffer, w3);
     residual.base += residual.row + residual.pix;  // the interior
-    TransformNetInference::Quarter next{nhwc(qh + 2, qw + 2, w3), y.height, y.width};
+    TransformNetInference::Quarter next{buffer(qh + 2, qw + 2, w3), y.height, y.width};
     if (!norm(k + 1, plane_of(conv(net.res_convs_[2 * b + 1], inner), w3), qh, qw, 4, plane_of(next.buffer, w3), 1,
               false, quarter_border_reflects(b + 1), &residual)) {
       return {};
@@ -505,11 +436,11 @@ struct InferencePass {
     const size_t k = 3 + 2 * static_cast<size_t>(net.options_.residual_blocks);
     // deconv1, deconv2: four phases each, read interleaved by the norm.
     torch::Tensor t = conv(net.up1_, y.buffer);
-    torch::Tensor buf = nhwc(h / 2 + 2, w / 2 + 2, w2);
+    torch::Tensor buf = buffer(h / 2 + 2, w / 2 + 2, w2);
     if (!norm(k, plane_of(t, w2, Plane::Kind::kPhases), h / 2, w / 2, 2, plane_of(buf, w2), 1, true, false)) return {};
     t = conv(net.up2_, buf);
     // in5 writes deconv3's reflection-padded (4) input as 2x2 blocks.
-    buf = nhwc(h / 2 + 4, w / 2 + 4, 4 * w1);
+    buf = buffer(h / 2 + 4, w / 2 + 4, 4 * w1);
     if (!norm(k + 1, plane_of(t, w1, Plane::Kind::kPhases), h, w, 1, plane_of(buf, w1, Plane::Kind::kSpaceToDepth), 4,
               true, true)) {
       return {};
