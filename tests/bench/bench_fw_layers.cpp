@@ -9,10 +9,14 @@
 // the blocks.
 //
 //   bench_fw_layers [--sizes 640x400,1920x1080] [--iters 3] [--threads 2] [--heap keep|default]
+//                   [--photos DIR]
+// The input is a random image of each size, or with --photos the first photo of DIR
+// (e.g. bench_stylize.py's resized copies) at each size.
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <sstream>
 #include <string>
@@ -21,6 +25,9 @@
 
 #include "bench/bench_table.h"
 #include "common/app.h"
+#include "common/errors.h"
+#include "data/image_io.h"
+#include "data/image_tensor.h"
 #include "models/models.h"
 #include "models/transform_inference.h"
 
@@ -81,19 +88,21 @@ void add(std::map<std::string, double>& rows, const Times& times, double weight)
 
 int main(int argc, char** argv) {
   std::string sizes = "640x400,1920x1080";
-  std::string heap = "keep";
+  std::string heap = "keep", photos;
   int iters = 3, threads = 2;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--sizes")) sizes = argv[i + 1];
     else if (!std::strcmp(argv[i], "--iters")) iters = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--heap")) heap = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--photos")) photos = argv[i + 1];
   }
   torch::set_num_threads(threads);
   if (heap == "keep") keep_freed_memory_for_reuse();  // as dpst-stylize does
   bench::preamble("what", "f_W per layer: the module (before issue 25) and the CPU inference path (after)");
   bench::preamble("command", "bench_fw_layers --sizes " + sizes + " --iters " + std::to_string(iters) +
-                                 " --threads " + std::to_string(threads) + " --heap " + heap);
+                                 " --threads " + std::to_string(threads) + " --heap " + heap +
+                                 (photos.empty() ? "" : " --photos " + photos));
   bench::preamble("heap", heap == "keep" ? "freed memory kept for reuse (keep_freed_memory_for_reuse, as dpst-stylize)"
                                          : "glibc's default (large blocks mmapped and unmapped each time)");
   bench::preamble("libtorch", TORCH_VERSION);
@@ -114,7 +123,20 @@ int main(int argc, char** argv) {
     const auto x_at = size.find('x');
     const int64_t w = std::atoll(size.substr(0, x_at).c_str()), h = std::atoll(size.substr(x_at + 1).c_str());
     torch::manual_seed(0);
-    const auto x = torch::rand({1, 3, h, w});
+    torch::Tensor x = torch::rand({1, 3, h, w});
+    if (!photos.empty()) {
+      std::vector<std::filesystem::path> files;
+      for (const auto& e : std::filesystem::directory_iterator(photos)) files.push_back(e.path());
+      std::sort(files.begin(), files.end());
+      DPST_CHECK(!files.empty(), InputError, "--photos " << photos << " is empty");
+      x = data::image_to_tensor(data::decode_image(files.front()));
+      x = torch::nn::functional::interpolate(x, torch::nn::functional::InterpolateFuncOptions()
+                                                    .size(std::vector<int64_t>{h, w})
+                                                    .mode(torch::kBilinear)
+                                                    .align_corners(false))
+              .clamp(0, 1)
+              .contiguous();
+    }
     torch::Tensor y_module, y_fast;
     models::InstanceNormStats unused;
     Times best_module, best_fast;
