@@ -78,7 +78,6 @@ class TransformNetInference {
   Quarter block(int64_t b, const Quarter& y, NormPass& pass) const;  // b in [0, residual_blocks)
   torch::Tensor tail(const Quarter& y, NormPass& pass) const;
   const TransformNetOptions& options() const { return options_; }
-  size_t norm_count() const { return norms_.size(); }
 
  private:
   friend struct InferencePass;  // one pass's layers (transform_inference.cpp)
