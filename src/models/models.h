@@ -2,7 +2,7 @@
 //  - transform_net.h  f_W (Johnson et al. 2016, pytorch/examples TransformerNet layout);
 //                     RGB in [0, 1] in and out — the project's image convention;
 //  - transform_inference.h  f_W's CPU inference path (dpst-stylize): the same function
-//                     with padded buffers, fused norm passes, subpixel deconvs;
+//                     bit for bit, with padded buffers and fused norm passes;
 //  - vgg16.h          VGG16 loss network, taps relu1_2..relu4_3, its own preprocessing;
 //  - hourglass.h      Chen et al. 2016 hourglass depth network, taps stem, L1..L4, output,
 //                     in its two published variants (hourglass3 .t7, MegaDepth);

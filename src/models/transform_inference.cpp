@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include <ATen/Parallel.h>
+#include <ATen/Version.h>
 #include <torch/nn/functional.h>
 
 #include "common/errors.h"
@@ -15,153 +17,275 @@ namespace dpst::models {
 namespace {
 
 // Where pixel (y, x) of a C-channel image lives in an NCHW buffer: channel i of it at
-// at(y, x) + i * cs.
+// at(y, x) + i * cs; a row's pixels are contiguous.
 struct Plane {
-  enum class Kind {
-    kPlain,         // base + y * row + x * pix
-    kPhases,        // the four phase outputs of a subpixel conv, read interleaved
-    kSpaceToDepth,  // 2x2 blocks of pixels as 4C channels, phase-major (see deconv3)
-  };
   float* base;
-  int64_t row, pix, cs, channels;
-  Kind kind = Kind::kPlain;
-
-  float* at(int64_t y, int64_t x) const {
-    const int64_t py = y & 1, px = x & 1;
-    switch (kind) {
-      case Kind::kPhases:
-        // Phase (py, px) of output pixel (2i + py, 2j + px) sits at (i + py, j + px) of the
-        // conv output, in channel block py * 2 + px.
-        return base + ((y >> 1) + py) * row + ((x >> 1) + px) * pix + (py * 2 + px) * channels * cs;
-      case Kind::kSpaceToDepth:
-        return base + (y >> 1) * row + (x >> 1) * pix + (py * 2 + px) * channels * cs;
-      case Kind::kPlain:
-        break;
-    }
-    return base + y * row + x * pix;
-  }
+  int64_t row, cs, channels;
+  float* at(int64_t y, int64_t x) const { return base + y * row + x; }
 };
 
 // A (1, C, h, w) float tensor for the layers to write into.
 torch::Tensor buffer(int64_t h, int64_t w, int64_t c) { return torch::empty({1, c, h, w}); }
 
-Plane plane_of(const torch::Tensor& t, int64_t channels, Plane::Kind kind = Plane::Kind::kPlain) {
+Plane plane_of(const torch::Tensor& t, int64_t channels) {
   DPST_CHECK(t.scalar_type() == torch::kFloat && t.is_contiguous(), InternalError,
              "inference buffer is not contiguous float: strides " << t.strides());
-  return Plane{t.data_ptr<float>(), t.stride(2), t.stride(3), t.stride(1), channels, kind};
+  return Plane{t.data_ptr<float>(), t.stride(2), t.stride(1), channels};
 }
 
-// Part of a plane whose pixels are evenly spaced in memory: logical pixel
-// (y0 + i * step, x0 + j * step) of channel ch at base + ch * cs + i * row + j * pix, for
-// i < rows, j < cols. A plain plane is one region, a kPhases plane four (one per phase).
-struct Region {
-  float* base;
-  int64_t row, pix, cs;
-  int64_t y0, x0, step, rows, cols;
-};
+// The interior of a plane with a `pad`-wide border.
+Plane interior(Plane p, int64_t pad) {
+  p.base = p.at(pad, pad);
+  return p;
+}
 
-std::vector<Region> regions_of(const Plane& p, int64_t h, int64_t w) {
-  if (p.kind == Plane::Kind::kPlain) return {Region{p.base, p.row, p.pix, p.cs, 0, 0, 1, h, w}};
-  DPST_CHECK(p.kind == Plane::Kind::kPhases && h % 2 == 0 && w % 2 == 0, InternalError,
-             "a norm reads plain or phase planes of even size");
-  std::vector<Region> out;
-  for (int64_t py = 0; py < 2; ++py)
-    for (int64_t px = 0; px < 2; ++px)
-      out.push_back(Region{p.at(py, px), p.row, p.pix, p.cs, py, px, 2, h / 2, w / 2});
+// The norm passes' row loops are compiled twice: for the build's baseline (x86-64 without
+// AVX) and for AVX2 + FMA, picked at run time. The bodies are inlined into each; ISO C++
+// neither reassociates nor contracts, so both compute every element as written.
+bool cpu_has_avx2_fma() {
+#if defined(__x86_64__)
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+#else
+  return false;
+#endif
+}
+#if defined(__x86_64__)
+#define DPST_AVX2_FMA __attribute__((target("avx2,fma")))
+#else
+#define DPST_AVX2_FMA
+#endif
+#define DPST_INLINE inline __attribute__((always_inline))
+
+// Row sums in double for the statistics, eight accumulators: the sum of the values, and the
+// sum of the float squares of (value - mean).
+DPST_INLINE double row_sum_body(const float* __restrict p, int64_t n) {
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int64_t q = 0; q < 8; ++q) acc[q] += static_cast<double>(p[j + q]);
+  for (; j < n; ++j) acc[0] += static_cast<double>(p[j]);
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+DPST_INLINE double row_square_deviation_sum_body(const float* __restrict p, int64_t n, float mean) {
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    for (int64_t q = 0; q < 8; ++q) {
+      const float d = p[j + q] - mean;
+      acc[q] += static_cast<double>(d * d);
+    }
+  }
+  for (; j < n; ++j) {
+    const float d = p[j] - mean;
+    acc[0] += static_cast<double>(d * d);
+  }
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+DPST_AVX2_FMA double row_sum_avx2(const float* p, int64_t n) { return row_sum_body(p, n); }
+double row_sum_baseline(const float* p, int64_t n) { return row_sum_body(p, n); }
+double row_sum(const float* p, int64_t n) { return cpu_has_avx2_fma() ? row_sum_avx2(p, n) : row_sum_baseline(p, n); }
+DPST_AVX2_FMA double row_square_deviation_sum_avx2(const float* p, int64_t n, float mean) {
+  return row_square_deviation_sum_body(p, n, mean);
+}
+double row_square_deviation_sum_baseline(const float* p, int64_t n, float mean) {
+  return row_square_deviation_sum_body(p, n, mean);
+}
+double row_square_deviation_sum(const float* p, int64_t n, float mean) {
+  return cpu_has_avx2_fma() ? row_square_deviation_sum_avx2(p, n, mean) : row_square_deviation_sum_baseline(p, n, mean);
+}
+
+// Sum over each channel of an h x w plane of row(channel, row pointer, w): one job per
+// channel, its rows summed in order, so the result does not depend on the thread count.
+// (InstanceNorm sums in double in one sequence; another order changes the double sum by
+// ~1e-16 relative, far below the float it is rounded to.)
+template <typename Row>
+std::vector<double> channel_sums(const Plane& p, int64_t h, int64_t w, const Row& row) {
+  std::vector<double> sums(static_cast<size_t>(p.channels));
+  at::parallel_for(0, p.channels, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t ch = begin; ch < end; ++ch) {
+      double acc = 0;
+      for (int64_t i = 0; i < h; ++i) acc += row(ch, p.at(i, 0) + ch * p.cs, w);
+      sums[static_cast<size_t>(ch)] = acc;
+    }
+  });
+  return sums;
+}
+
+// InstanceNorm2d's own statistics, rounded as LibTorch's CPU batch norm rounds them
+// (aten/src/ATen/native/cpu/batch_norm_kernel.cpp, Normalization.cpp): the mean is the
+// double sum over n, stored as float; the variance sum adds float (v - mean)^2 in double
+// and is stored as float, divided by n in float; invstd = 1 / sqrt(var + eps) in double,
+// stored as float. Matching these roundings, not just their precision, is what keeps the
+// output within 1e-5 of the module: f_W amplifies a one-ulp change of one channel's
+// invstd at the first norm about a hundredfold by the last layer.
+struct TorchStatistics {
+  std::vector<float> mean, invstd;
+};
+TorchStatistics torch_statistics(const Plane& src, int64_t h, int64_t w, double eps) {
+  const int64_t c = src.channels;
+  const int64_t n = h * w;
+  const std::vector<double> sum =
+      channel_sums(src, h, w, [](int64_t, const float* p, int64_t cols) { return row_sum(p, cols); });
+  TorchStatistics out{std::vector<float>(static_cast<size_t>(c)), std::vector<float>(static_cast<size_t>(c))};
+  for (int64_t ch = 0; ch < c; ++ch) out.mean[ch] = static_cast<float>(sum[ch] / static_cast<double>(n));
+  const std::vector<double> var_sum = channel_sums(src, h, w, [&](int64_t ch, const float* p, int64_t cols) {
+    return row_square_deviation_sum(p, cols, out.mean[ch]);
+  });
+  for (int64_t ch = 0; ch < c; ++ch) {
+    const float var = static_cast<float>(var_sum[ch]) / static_cast<float>(n);
+    out.invstd[ch] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(var) + eps));
+  }
   return out;
 }
 
-// Where `plane` keeps the pixels of region `r` shifted by `pad`: a region again.
-Region follow(const Plane& plane, const Region& r, int64_t pad) {
-  const int64_t y = r.y0 + pad, x = r.x0 + pad;
-  if (plane.kind == Plane::Kind::kPlain)
-    return Region{plane.at(y, x), r.step * plane.row, r.step * plane.pix, plane.cs, y, x, r.step, r.rows, r.cols};
-  DPST_CHECK(plane.kind == Plane::Kind::kSpaceToDepth && r.step == 2, InternalError,
-             "2x2 blocks are written from phase planes only");
-  return Region{plane.at(y, x), plane.row, plane.pix, plane.cs, y, x, 2, r.rows, r.cols};
-}
-
-// Per-channel mean and biased variance over a plane, in one read: sums of d = v - k and
-// d * d with k the channel's first value (shifted data: no cancellation when the mean is
-// far from 0), in float along a row and in double across rows. One job per channel and
-// region, summed in a fixed order: the result does not depend on the thread count.
-std::pair<std::vector<double>, std::vector<double>> mean_var(const Plane& src, int64_t h, int64_t w) {
+// Per-channel mean and biased variance in double (the statistics kRecord hands on): shifted
+// sums, d = v - k with k the channel's first value, so there is no cancellation when the
+// mean is far from 0.
+std::pair<std::vector<double>, std::vector<double>> exact_mean_var(const Plane& src, int64_t h, int64_t w) {
   const int64_t c = src.channels;
-  const std::vector<Region> regions = regions_of(src, h, w);
-  const int64_t nr = static_cast<int64_t>(regions.size());
   std::vector<float> k(static_cast<size_t>(c));
-  for (int64_t ch = 0; ch < c; ++ch) k[ch] = regions[0].base[ch * regions[0].cs];
-  std::vector<double> s1(static_cast<size_t>(c * nr)), s2(static_cast<size_t>(c * nr));
-  at::parallel_for(0, c * nr, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t job = begin; job < end; ++job) {
-      const int64_t ch = job / nr;
-      const Region& r = regions[static_cast<size_t>(job % nr)];
-      const float shift = k[ch];
-      double a1 = 0, a2 = 0;
-      for (int64_t i = 0; i < r.rows; ++i) {
-        const float* __restrict p = r.base + ch * r.cs + i * r.row;
-        float t1 = 0, t2 = 0;
-        for (int64_t j = 0; j < r.cols; ++j) {
-          const float d = p[j * r.pix] - shift;
-          t1 += d;
-          t2 += d * d;
-        }
-        a1 += t1;
-        a2 += t2;
+  for (int64_t ch = 0; ch < c; ++ch) k[ch] = src.base[ch * src.cs];
+  auto shifted = [&](bool square) {
+    return channel_sums(src, h, w, [&](int64_t ch, const float* p, int64_t cols) {
+      double acc = 0;
+      for (int64_t j = 0; j < cols; ++j) {
+        const double d = static_cast<double>(p[j]) - k[ch];
+        acc += square ? d * d : d;
       }
-      s1[job] = a1;
-      s2[job] = a2;
-    }
-  });
+      return acc;
+    });
+  };
+  const std::vector<double> s1 = shifted(false), s2 = shifted(true);
   std::vector<double> mean(static_cast<size_t>(c)), var(static_cast<size_t>(c));
   const double n = static_cast<double>(h * w);
   for (int64_t ch = 0; ch < c; ++ch) {
-    double a1 = 0, a2 = 0;
-    for (int64_t q = 0; q < nr; ++q) {
-      a1 += s1[ch * nr + q];
-      a2 += s2[ch * nr + q];
-    }
-    const double m = a1 / n;
-    var[ch] = std::max(0.0, a2 / n - m * m);
+    const double m = s1[ch] / n;
+    var[ch] = std::max(0.0, s2[ch] / n - m * m);
     mean[ch] = k[ch] + m;
   }
   return {mean, var};
 }
 
-// dst(y + pad, x + pad) = max(0, (src(y, x) - mean) * scale + bias + residual(y, x)), ReLU
-// and residual as the layer has them. (Subtracting the mean first, as InstanceNorm does,
-// keeps small-variance channels exact: y * scale + (bias - mean * scale) would cancel.)
+// How a norm pass turns y into the layer's output, per channel, each as the module computes it:
+//  - kCentered: (y - mean) * scale + bias, three roundings (the module's instance_norm_with,
+//    used with given statistics: kApply, kRecord);
+//  - kAffine: y * alpha + beta with alpha = invstd * weight and beta = bias - mean * alpha
+//    (InstanceNorm2d's own forward, kOwn). LibTorch's vectorised CPU kernels (AVX2, AVX512)
+//    compute both with fused multiply-adds, its DEFAULT kernel with a multiply and an add.
+struct ChannelAffine {
+  enum class Formula { kCentered, kAffineFused, kAffine };
+  Formula formula;
+  std::vector<float> mean, scale, bias;  // kAffine*: scale = alpha, bias = beta, mean unused
+};
+
+bool torch_kernels_fuse_multiply_add() {
+#if defined(__x86_64__)
+  static const bool fused = [] {
+    const std::string capability = at::get_cpu_capability();
+    return capability.rfind("AVX", 0) == 0 && cpu_has_avx2_fma();
+  }();
+  return fused;
+#else
+  return true;  // aarch64 and the like: fused multiply-add is the base instruction set's
+#endif
+}
+
+// One row of the fused affine formula, y * alpha + beta rounded once (only run where
+// torch_kernels_fuse_multiply_add, so on x86 the AVX2 + FMA build of it).
 template <bool kRelu, bool kResidual>
-void normalise_into(const Plane& src, const Plane& dst, const Plane* residual, int64_t h, int64_t w, int64_t pad,
-                    const std::vector<float>& mean, const std::vector<float>& scale, const float* bias) {
-  const int64_t c = src.channels;
-  for (const Region& r : regions_of(src, h, w)) {
-    const Region d = follow(dst, r, pad);
-    const Region res = kResidual ? follow(*residual, r, 0) : r;
-    at::parallel_for(0, c * r.rows, 16, [&](int64_t begin, int64_t end) {
-      for (int64_t job = begin; job < end; ++job) {
-        const int64_t ch = job / r.rows, i = job % r.rows;
-        const float* __restrict s = r.base + ch * r.cs + i * r.row;
-        float* __restrict o = d.base + ch * d.cs + i * d.row;
-        const float* __restrict a = res.base + ch * res.cs + i * res.row;
-        const float mu = mean[ch], sc = scale[ch], b = bias[ch];
-        for (int64_t j = 0; j < r.cols; ++j) {
-          float v = (s[j * r.pix] - mu) * sc + b;
-          if constexpr (kResidual) v += a[j * res.pix];
-          if constexpr (kRelu) v = std::max(v, 0.f);
-          o[j * d.pix] = v;
-        }
+DPST_INLINE void fused_affine_row_body(const float* __restrict s, float* __restrict o, const float* __restrict a,
+                                       int64_t n, float alpha, float beta) {
+  for (int64_t j = 0; j < n; ++j) {
+    float v = std::fma(s[j], alpha, beta);
+    if constexpr (kResidual) v += a[j];
+    if constexpr (kRelu) v = std::max(v, 0.f);
+    o[j] = v;
+  }
+}
+template <bool kRelu, bool kResidual>
+DPST_AVX2_FMA void fused_affine_row_avx2(const float* s, float* o, const float* a, int64_t n, float alpha, float beta) {
+  fused_affine_row_body<kRelu, kResidual>(s, o, a, n, alpha, beta);
+}
+template <bool kRelu, bool kResidual>
+void fused_affine_row(const float* s, float* o, const float* a, int64_t n, float alpha, float beta) {
+  if (cpu_has_avx2_fma()) return fused_affine_row_avx2<kRelu, kResidual>(s, o, a, n, alpha, beta);
+  fused_affine_row_body<kRelu, kResidual>(s, o, a, n, alpha, beta);
+}
+
+template <bool kRelu, bool kResidual>
+void affine_row(const float* __restrict s, float* __restrict o, const float* __restrict a, int64_t n,
+                const ChannelAffine& f, int64_t ch) {
+  const float mu = f.mean.empty() ? 0.f : f.mean[ch], sc = f.scale[ch], b = f.bias[ch];
+  switch (f.formula) {
+    case ChannelAffine::Formula::kAffineFused:
+      fused_affine_row<kRelu, kResidual>(s, o, a, n, sc, b);
+      return;
+    case ChannelAffine::Formula::kAffine:
+      for (int64_t j = 0; j < n; ++j) {
+        float v = s[j] * sc + b;
+        if constexpr (kResidual) v += a[j];
+        if constexpr (kRelu) v = std::max(v, 0.f);
+        o[j] = v;
       }
-    });
+      return;
+    case ChannelAffine::Formula::kCentered:
+      for (int64_t j = 0; j < n; ++j) {
+        float v = (s[j] - mu) * sc + b;
+        if constexpr (kResidual) v += a[j];
+        if constexpr (kRelu) v = std::max(v, 0.f);
+        o[j] = v;
+      }
+      return;
   }
 }
 
+// One row of w values as two rows of 2w (nearest x2): `out` and `out + row`.
+void upsample_row(const float* __restrict in, float* __restrict out, int64_t row, int64_t w) {
+  for (int64_t j = 0; j < w; ++j) {
+    out[2 * j] = in[j];
+    out[2 * j + 1] = in[j];
+  }
+  std::memcpy(out + row, out, static_cast<size_t>(2 * w) * sizeof(float));
+}
+
+// The norm's output max(0, f(src(y, x)) + residual(y, x)), ReLU and residual as the layer
+// has them, written into dst's interior: at (y, x), or with upsample 2 (nearest x2, the
+// next layer's UpsampleConvLayer) at (2y + i, 2x + j) for i, j in {0, 1}.
+template <bool kRelu, bool kResidual>
+void normalise_into(const Plane& src, const Plane& dst, const Plane* residual, int64_t h, int64_t w,
+                    int64_t upsample, const ChannelAffine& f) {
+  const int64_t c = src.channels;
+  at::parallel_for(0, c * h, 16, [&](int64_t begin, int64_t end) {
+    std::vector<float> row(upsample == 1 ? 0 : static_cast<size_t>(w));
+    for (int64_t job = begin; job < end; ++job) {
+      const int64_t ch = job / h, i = job % h;
+      const float* a = kResidual ? residual->at(i, 0) + ch * residual->cs : nullptr;
+      if (upsample == 1) {
+        affine_row<kRelu, kResidual>(src.at(i, 0) + ch * src.cs, dst.at(i, 0) + ch * dst.cs, a, w, f, ch);
+        continue;
+      }
+      affine_row<kRelu, kResidual>(src.at(i, 0) + ch * src.cs, row.data(), a, w, f, ch);
+      upsample_row(row.data(), dst.at(2 * i, 0) + ch * dst.cs, dst.row, w);
+    }
+  });
+}
+
+// Nearest x2 upsample of an h x w plane into dst's interior.
+void upsample_into(const Plane& src, const Plane& dst, int64_t h, int64_t w) {
+  at::parallel_for(0, src.channels * h, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t job = begin; job < end; ++job) {
+      const int64_t ch = job / h, i = job % h;
+      upsample_row(src.at(i, 0) + ch * src.cs, dst.at(2 * i, 0) + ch * dst.cs, dst.row, w);
+    }
+  });
+}
+
 // Fills the `pad`-wide border of an (h + 2 pad) x (w + 2 pad) plane whose interior is
-// written: mirrored without repeating the edge (ReflectionPad2d) or repeating it.
-void fill_border(const Plane& p, int64_t h, int64_t w, int64_t pad, bool reflect) {
+// written: mirrored without repeating the edge, as ReflectionPad2d does.
+void fill_border(const Plane& p, int64_t h, int64_t w, int64_t pad) {
   auto source = [&](int64_t i, int64_t n) {  // padded index i outside [pad, pad + n)
-    if (i < pad) return reflect ? 2 * pad - i : pad;
-    return reflect ? 2 * (pad + n - 1) - i : pad + n - 1;
+    return i < pad ? 2 * pad - i : 2 * (pad + n - 1) - i;
   };
   auto copy = [&](int64_t y, int64_t x, int64_t from_y, int64_t from_x) {
     const float* s = p.at(from_y, from_x);
@@ -181,46 +305,6 @@ void fill_border(const Plane& p, int64_t h, int64_t w, int64_t pad, bool reflect
       for (int64_t x = begin; x < end; ++x) copy(y, x, from, x);
     });
   }
-}
-
-// Nearest x2 upsample, reflection pad 1, 3x3 conv: along one axis, output 2i takes taps
-// (w0, w1 + w2) at input (i - 1, i) and output 2i + 1 takes (w0 + w1, w2) at (i, i + 1),
-// with the input padded by replication (the mirrored border of the upsampled image repeats
-// the input's edge). Returns the 2x2 kernels of the four phases stacked as output channel
-// blocks (phase py * 2 + px).
-torch::Tensor subpixel_weight(const torch::Tensor& w) {
-  auto fold = [](const torch::Tensor& k, int64_t dim, bool odd) {
-    const auto taps = k.unbind(dim);
-    return odd ? torch::stack({taps[0] + taps[1], taps[2]}, dim) : torch::stack({taps[0], taps[1] + taps[2]}, dim);
-  };
-  std::vector<torch::Tensor> phases;
-  for (bool py : {false, true})
-    for (bool px : {false, true}) phases.push_back(fold(fold(w, 2, py), 3, px));
-  return torch::cat(phases, 0);
-}
-
-// A KxK stride-1 conv as a conv over 2x2 space-to-depth blocks: input channel
-// (sy * 2 + sx) * Ci + ci is pixel (2m + sy, 2n + sx) of channel ci, output channel
-// (ry * 2 + rx) * Co + co is output pixel (2m + ry, 2n + rx). Output 2m + ry reads padded
-// input 2m + ry + d (d < K), block m + (ry + d) / 2: a kernel of K / 2 + 1 blocks.
-torch::Tensor space_to_depth_weight(const torch::Tensor& w) {
-  const int64_t co = w.size(0), ci = w.size(1), kk = w.size(2), k = kk / 2 + 1;
-  auto out = torch::zeros({4 * co, 4 * ci, k, k});
-  for (int64_t ry = 0; ry < 2; ++ry)
-    for (int64_t rx = 0; rx < 2; ++rx)
-      for (int64_t sy = 0; sy < 2; ++sy)
-        for (int64_t sx = 0; sx < 2; ++sx)
-          for (int64_t ky = 0; ky < k; ++ky)
-            for (int64_t kx = 0; kx < k; ++kx) {
-              const int64_t dy = 2 * ky + sy - ry, dx = 2 * kx + sx - rx;
-              if (dy < 0 || dy >= kk || dx < 0 || dx >= kk) continue;
-              out.narrow(0, (ry * 2 + rx) * co, co)
-                  .narrow(1, (sy * 2 + sx) * ci, ci)
-                  .select(2, ky)
-                  .select(2, kx)
-                  .copy_(w.select(2, dy).select(2, dx));
-            }
-  return out;
 }
 
 torch::Tensor parameter(const TransformNetImpl& net, const std::string& name) {
@@ -257,12 +341,9 @@ TransformNetInference::TransformNetInference(const TransformNetImpl& net) : opti
   }
   norm("in4");
   norm("in5");
-  for (auto [up, name] : {std::pair{&up1_, "deconv1"}, std::pair{&up2_, "deconv2"}}) {
-    *up = Conv{std::string(name) + " (4 phases)", subpixel_weight(parameter(net, std::string(name) + ".conv2d.weight")).contiguous(),
-               parameter(net, std::string(name) + ".conv2d.bias").repeat({4}), 1};
-  }
-  out_ = Conv{"deconv3 (2x2 blocks)", space_to_depth_weight(parameter(net, "deconv3.conv2d.weight")).contiguous(),
-              parameter(net, "deconv3.conv2d.bias").repeat({4}), 1};
+  up1_ = conv("deconv1", 1);
+  up2_ = conv("deconv2", 1);
+  out_ = conv("deconv3", 1);
 }
 
 bool TransformNetInference::supports(const torch::Tensor& x) {
@@ -291,10 +372,10 @@ struct InferencePass {
   }
 
   // Norm k over the h x w plane `src` (at `stride` to the full-size image), written into
-  // `dst` at offset `pad` (plus `residual`), then dst's border filled. False when the pass
-  // measured norm k instead and ends here.
+  // the interior of `dst` (border `pad`, nearest-upsampled by `upsample`; plus `residual`),
+  // then dst's border filled. False when the pass measured norm k instead and ends here.
   bool norm(size_t k, const Plane& src, int64_t h, int64_t w, int64_t stride, const Plane& dst, int64_t pad,
-            bool relu, bool reflect, const Plane* residual = nullptr) {
+            int64_t upsample, bool relu, const Plane* residual = nullptr) {
     if (static_cast<int64_t>(k) == pass.measure) {
       timed(net.norms_[k].name + " (measure)", [&] {
         add_core_sums(src, stride);
@@ -304,7 +385,7 @@ struct InferencePass {
       return false;
     }
     timed(net.norms_[k].name, [&] {
-      apply(k, src, h, w, dst, pad, relu, reflect, residual);
+      apply(k, src, h, w, dst, pad, upsample, relu, residual);
       return 0;
     });
     return true;
@@ -345,52 +426,59 @@ struct InferencePass {
     pass.count += rows * cols;
   }
 
-  void apply(size_t k, const Plane& src, int64_t h, int64_t w, const Plane& dst, int64_t pad, bool relu, bool reflect,
-             const Plane* residual) {
+  void apply(size_t k, const Plane& src, int64_t h, int64_t w, const Plane& dst, int64_t pad, int64_t upsample,
+             bool relu, const Plane* residual) {
     const TransformNetInference::Norm& n = net.norms_[k];
     const int64_t c = src.channels;
-    std::vector<float> mean_f(static_cast<size_t>(c)), scale(static_cast<size_t>(c));
     const auto weight = n.weight.accessor<float, 1>();
-    const float* bias = n.bias.data_ptr<float>();
+    const auto bias = n.bias.accessor<float, 1>();
+    ChannelAffine f{ChannelAffine::Formula::kCentered, std::vector<float>(static_cast<size_t>(c)),
+                    std::vector<float>(static_cast<size_t>(c)), std::vector<float>(static_cast<size_t>(c))};
+    // instance_norm_with's arithmetic for given float statistics, all in float.
+    auto centered = [&](auto mean_of, auto var_of) {
+      for (int64_t i = 0; i < c; ++i) {
+        f.mean[i] = mean_of(i);
+        f.scale[i] = weight[i] * (1.f / std::sqrt(var_of(i) + static_cast<float>(n.eps)));
+        f.bias[i] = bias[i];
+      }
+    };
     if (pass.mode == NormStatsMode::kApply) {
-      // instance_norm_with's arithmetic, in float.
       DPST_CHECK(pass.stats && pass.stats->mean_var.size() > k, InternalError,
                  "no InstanceNorm statistics for norm " << k << " (" << n.name << ")");
       const auto& [mean_t, var_t] = pass.stats->mean_var[k];
       const torch::Tensor mt = mean_t.to(torch::kCPU, torch::kFloat).contiguous().view(-1);
       const torch::Tensor vt = var_t.to(torch::kCPU, torch::kFloat).contiguous().view(-1);
       const auto m = mt.accessor<float, 1>(), v = vt.accessor<float, 1>();
-      for (int64_t i = 0; i < c; ++i) {
-        mean_f[i] = m[i];
-        scale[i] = weight[i] * (1.f / std::sqrt(v[i] + static_cast<float>(n.eps)));
-      }
+      centered([&](int64_t i) { return m[i]; }, [&](int64_t i) { return v[i]; });
+    } else if (pass.mode == NormStatsMode::kRecord) {
+      // The module records torch::var_mean's float statistics and applies them centered.
+      DPST_CHECK(pass.stats && pass.stats->mean_var.size() == k, InternalError,
+                 "statistics recorded out of order at norm " << k << " (" << n.name << ")");
+      auto [mean, var] = exact_mean_var(src, h, w);
+      const std::vector<float> mean_f(mean.begin(), mean.end()), var_f(var.begin(), var.end());
+      pass.stats->mean_var.emplace_back(torch::tensor(mean_f).view({1, -1, 1, 1}),
+                                        torch::tensor(var_f).view({1, -1, 1, 1}));
+      centered([&](int64_t i) { return mean_f[i]; }, [&](int64_t i) { return var_f[i]; });
     } else {
-      auto [mean, var] = mean_var(src, h, w);
+      const bool fused = torch_kernels_fuse_multiply_add();
+      const TorchStatistics st = torch_statistics(src, h, w, n.eps);
+      f.formula = fused ? ChannelAffine::Formula::kAffineFused : ChannelAffine::Formula::kAffine;
       for (int64_t i = 0; i < c; ++i) {
-        mean_f[i] = static_cast<float>(mean[i]);
-        scale[i] = static_cast<float>(weight[i] / std::sqrt(var[i] + n.eps));
-      }
-      if (pass.mode == NormStatsMode::kRecord) {
-        DPST_CHECK(pass.stats && pass.stats->mean_var.size() == k, InternalError,
-                   "statistics recorded out of order at norm " << k << " (" << n.name << ")");
-        pass.stats->mean_var.emplace_back(
-            torch::tensor(std::vector<float>(mean.begin(), mean.end())).view({1, -1, 1, 1}),
-            torch::tensor(std::vector<float>(var.begin(), var.end())).view({1, -1, 1, 1}));
+        const float alpha = st.invstd[i] * weight[i];
+        f.scale[i] = alpha;
+        f.bias[i] = fused ? std::fma(-st.mean[i], alpha, bias[i]) : bias[i] - st.mean[i] * alpha;
       }
     }
+    const Plane inside = interior(dst, pad);
     if (residual) {
-      relu ? normalise_into<true, true>(src, dst, residual, h, w, pad, mean_f, scale, bias)
-           : normalise_into<false, true>(src, dst, residual, h, w, pad, mean_f, scale, bias);
+      relu ? normalise_into<true, true>(src, inside, residual, h, w, upsample, f)
+           : normalise_into<false, true>(src, inside, residual, h, w, upsample, f);
     } else {
-      relu ? normalise_into<true, false>(src, dst, nullptr, h, w, pad, mean_f, scale, bias)
-           : normalise_into<false, false>(src, dst, nullptr, h, w, pad, mean_f, scale, bias);
+      relu ? normalise_into<true, false>(src, inside, nullptr, h, w, upsample, f)
+           : normalise_into<false, false>(src, inside, nullptr, h, w, upsample, f);
     }
-    fill_border(dst, h, w, pad, reflect);
+    fill_border(dst, h * upsample, w * upsample, pad);
   }
-
-  // The residual blocks' input and output border: mirrored for a block's 3x3 conv,
-  // replicated for the subpixel deconv1 (after the last block).
-  bool quarter_border_reflects(int64_t next_block) const { return next_block < net.options_.residual_blocks; }
 
   TransformNetInference::Quarter head(const torch::Tensor& x) {
     const int64_t h = x.size(2), w = x.size(3);
@@ -400,17 +488,21 @@ struct InferencePass {
       return F::pad(x, F::PadFuncOptions({4, 4, 4, 4}).mode(torch::kReflect)).contiguous();
     });
     // conv1 -> in1 -> relu, into conv2's reflection-padded input; conv2 and conv3 likewise.
+    // Each tensor is released as soon as it is consumed (the next one is allocated after):
+    // the peak is two or three activations, which bounds a tiled photo's memory.
     torch::Tensor t = conv(net.conv1_, input);
     torch::Tensor buf = buffer(h + 2, w + 2, w1);
-    if (!norm(0, plane_of(t, w1), h, w, 1, plane_of(buf, w1), 1, true, true)) return {};
+    if (!norm(0, plane_of(t, w1), h, w, 1, plane_of(buf, w1), 1, 1, true)) return {};
+    t.reset();
     t = conv(net.conv2_, buf);
+    buf.reset();
     buf = buffer(h / 2 + 2, w / 2 + 2, w2);
-    if (!norm(1, plane_of(t, w2), h / 2, w / 2, 2, plane_of(buf, w2), 1, true, true)) return {};
+    if (!norm(1, plane_of(t, w2), h / 2, w / 2, 2, plane_of(buf, w2), 1, 1, true)) return {};
+    t.reset();
     t = conv(net.conv3_, buf);
+    buf.reset();
     TransformNetInference::Quarter y{buffer(h / 4 + 2, w / 4 + 2, w3), h, w};
-    if (!norm(2, plane_of(t, w3), h / 4, w / 4, 4, plane_of(y.buffer, w3), 1, true, quarter_border_reflects(0))) {
-      return {};
-    }
+    if (!norm(2, plane_of(t, w3), h / 4, w / 4, 4, plane_of(y.buffer, w3), 1, 1, true)) return {};
     return y;
   }
 
@@ -418,37 +510,42 @@ struct InferencePass {
     const int64_t w3 = 4 * net.options_.width, qh = y.height / 4, qw = y.width / 4;
     const size_t k = 3 + 2 * static_cast<size_t>(b);
     torch::Tensor inner = buffer(qh + 2, qw + 2, w3);
-    if (!norm(k, plane_of(conv(net.res_convs_[2 * b], y.buffer), w3), qh, qw, 4, plane_of(inner, w3), 1, true, true)) {
+    if (!norm(k, plane_of(conv(net.res_convs_[2 * b], y.buffer), w3), qh, qw, 4, plane_of(inner, w3), 1, 1, true)) {
       return {};
     }
-    Plane residual = plane_of(y.buffer, w3);
-    residual.base += residual.row + residual.pix;  // the interior
+    const Plane residual = interior(plane_of(y.buffer, w3), 1);
     TransformNetInference::Quarter next{buffer(qh + 2, qw + 2, w3), y.height, y.width};
-    if (!norm(k + 1, plane_of(conv(net.res_convs_[2 * b + 1], inner), w3), qh, qw, 4, plane_of(next.buffer, w3), 1,
-              false, quarter_border_reflects(b + 1), &residual)) {
+    if (!norm(k + 1, plane_of(conv(net.res_convs_[2 * b + 1], inner), w3), qh, qw, 4, plane_of(next.buffer, w3), 1, 1,
+              false, &residual)) {
       return {};
     }
     return next;
   }
 
   torch::Tensor tail(const TransformNetInference::Quarter& y) {
-    const int64_t h = y.height, w = y.width, w1 = net.options_.width, w2 = 2 * w1;
+    const int64_t h = y.height, w = y.width, w1 = net.options_.width, w2 = 2 * w1, w3 = 4 * w1;
     const size_t k = 3 + 2 * static_cast<size_t>(net.options_.residual_blocks);
-    // deconv1, deconv2: four phases each, read interleaved by the norm.
-    torch::Tensor t = conv(net.up1_, y.buffer);
-    torch::Tensor buf = buffer(h / 2 + 2, w / 2 + 2, w2);
-    if (!norm(k, plane_of(t, w2, Plane::Kind::kPhases), h / 2, w / 2, 2, plane_of(buf, w2), 1, true, false)) return {};
-    t = conv(net.up2_, buf);
-    // in5 writes deconv3's reflection-padded (4) input as 2x2 blocks.
-    buf = buffer(h / 2 + 4, w / 2 + 4, 4 * w1);
-    if (!norm(k + 1, plane_of(t, w1, Plane::Kind::kPhases), h, w, 1, plane_of(buf, w1, Plane::Kind::kSpaceToDepth), 4,
-              true, true)) {
-      return {};
-    }
-    t = conv(net.out_, buf);  // (1, 12, h / 2, w / 2): channel (ry * 2 + rx) * 3 + c
-    return timed("blocks to image", [&] {
-      return t.reshape({1, 2, 2, 3, h / 2, w / 2}).permute({0, 3, 4, 1, 5, 2}).reshape({1, 3, h, w}).contiguous();
+    // deconv1's input: the residual blocks' output upsampled x2 and mirrored by 1 (the
+    // quarter stays as it is: tiled passes start the tail from it again).
+    torch::Tensor up = timed("deconv1 (upsample)", [&] {
+      torch::Tensor b = buffer(h / 2 + 2, w / 2 + 2, w3);
+      upsample_into(interior(plane_of(y.buffer, w3), 1), interior(plane_of(b, w3), 1), h / 4, w / 4);
+      fill_border(plane_of(b, w3), h / 2, w / 2, 1);
+      return b;
     });
+    torch::Tensor t = conv(net.up1_, up);
+    up.reset();
+    // in4 writes deconv2's input upsampled, in5 deconv3's 4-px mirrored input (each tensor
+    // released once consumed, as in head).
+    torch::Tensor buf = buffer(h + 2, w + 2, w2);
+    if (!norm(k, plane_of(t, w2), h / 2, w / 2, 2, plane_of(buf, w2), 1, 2, true)) return {};
+    t.reset();
+    t = conv(net.up2_, buf);
+    buf.reset();
+    buf = buffer(h + 8, w + 8, w1);
+    if (!norm(k + 1, plane_of(t, w1), h, w, 1, plane_of(buf, w1), 4, 1, true)) return {};
+    t.reset();
+    return conv(net.out_, buf);
   }
 };
 

@@ -1,23 +1,21 @@
-// f_W's inference path on the CPU (dpst-stylize's work): the same function as
-// TransformNetImpl::forward, computed with fewer passes over memory and fewer MACs.
-// Training and every other device keep the module.
+// f_W's inference path on the CPU (dpst-stylize's work): TransformNetImpl::forward, bit for
+// bit, with fewer passes over memory. Training and every other device keep the module.
 //
-// What it does differently, each exact up to float rounding (results/stylize.md has the
-// per-layer profile and what each change gained):
+// What it does differently (results/stylize.md has the per-layer profile):
 //  - every activation lives in a buffer that already carries the next convolution's
 //    padding: the InstanceNorm (+ ReLU, + residual) pass writes its output straight into the
-//    interior and fills the border in place, so no reflection pad copies a full-size tensor;
-//  - each InstanceNorm is one read (shifted sums, double across rows) and one fused write:
-//    (y - mean) * scale + bias, then + residual, then max(0, .);
-//  - nearest x2 upsample + reflection pad 1 + 3x3 conv (deconv1, deconv2) equals a 2x2
-//    conv per output phase on the unsampled input padded by replication (2.25x fewer MACs,
-//    no upsampled tensor): the four phases run as one conv with 4x the output channels and
-//    the next norm reads them in place, interleaved;
-//  - the 9x9 conv to 3 channels (deconv3) runs space-to-depth: a 5x5 conv from 4x32 to
-//    4x3 channels on the half-resolution 2x2 blocks, which the in5 norm writes directly
-//    (oneDNN wastes most of its work on a 3-channel output; this one has 12).
-// Buffers are NCHW. Channels-last was 4 % faster at 1920x1080, but oneDNN's channels-last
-// kernels round differently: 1.2e-5 from the module on [0, 1] instead of 7e-6.
+//    interior (nearest-upsampled x2 where the next layer upsamples) and mirrors the border in
+//    place, so no reflection pad or upsample copies a full-size tensor, and no ReLU or
+//    residual add takes a pass of its own;
+//  - each InstanceNorm is two statistics reads and one fused write, y * alpha + beta, with
+//    the statistics, alpha and beta rounded exactly as LibTorch's CPU InstanceNorm2d rounds
+//    them (fused multiply-adds where its AVX2/AVX512 kernels use them); with given statistics
+//    (kApply, kRecord) it is instance_norm_with's (y - mean) * scale + bias;
+//  - every conv is the module's own at::conv2d on the same values.
+// So the output equals the module's exactly. Faster variants were built and left out
+// because they do not (results/stylize.md): subpixel deconv1/deconv2 (four 2x2 phase convs
+// on the input, 2.25x fewer MACs), space-to-depth deconv3 and channels-last buffers each sum
+// in another order, and f_W amplifies such rounding to 1.1e-5 to 1.4e-5 on [0, 1].
 #pragma once
 
 #include <array>
@@ -89,7 +87,7 @@ class TransformNetInference {
   };
   struct Conv {
     std::string name;
-    torch::Tensor weight, bias;  // as the conv takes them (subpixel, space-to-depth)
+    torch::Tensor weight, bias;  // the module's, as at::conv2d takes them
     int64_t stride;
   };
   TransformNetOptions options_;

@@ -11,7 +11,8 @@
 //   bench_fw_layers [--sizes 640x400,1920x1080] [--iters 3] [--threads 2] [--heap keep|default]
 //                   [--photos DIR]
 // The input is a random image of each size, or with --photos the first photo of DIR
-// (e.g. bench_stylize.py's resized copies) at each size.
+// (e.g. bench_stylize.py's resized copies) at each size; the output difference is then taken
+// over every photo of DIR.
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -38,11 +39,10 @@ using Times = models::TransformNetInference::StepTimes;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// "res3.in1" -> "res*.in1", "deconv1 (4 phases)" -> "deconv1", "pad input" -> "conv1",
-// "blocks to image" -> "deconv3": the rows both paths share.
+// "res3.in1" -> "res*.in1", "deconv1 (upsample)" -> "deconv1", "pad input" -> "conv1":
+// the rows both paths share.
 std::string row_of(std::string step) {
   if (step == "pad input") return "conv1";
-  if (step == "blocks to image") return "deconv3";
   if (const auto space = step.find(' '); space != std::string::npos) step = step.substr(0, space);
   if (step.rfind("res", 0) == 0 && step.find('.') != std::string::npos) return "res*" + step.substr(step.find('.'));
   return step;
@@ -123,20 +123,24 @@ int main(int argc, char** argv) {
     const auto x_at = size.find('x');
     const int64_t w = std::atoll(size.substr(0, x_at).c_str()), h = std::atoll(size.substr(x_at + 1).c_str());
     torch::manual_seed(0);
-    torch::Tensor x = torch::rand({1, 3, h, w});
+    std::vector<torch::Tensor> inputs{torch::rand({1, 3, h, w})};
     if (!photos.empty()) {
       std::vector<std::filesystem::path> files;
       for (const auto& e : std::filesystem::directory_iterator(photos)) files.push_back(e.path());
       std::sort(files.begin(), files.end());
       DPST_CHECK(!files.empty(), InputError, "--photos " << photos << " is empty");
-      x = data::image_to_tensor(data::decode_image(files.front()));
-      x = torch::nn::functional::interpolate(x, torch::nn::functional::InterpolateFuncOptions()
-                                                    .size(std::vector<int64_t>{h, w})
-                                                    .mode(torch::kBilinear)
-                                                    .align_corners(false))
-              .clamp(0, 1)
-              .contiguous();
+      inputs.clear();
+      for (const auto& file : files) {
+        const torch::Tensor photo = data::image_to_tensor(data::decode_image(file));
+        inputs.push_back(torch::nn::functional::interpolate(photo, torch::nn::functional::InterpolateFuncOptions()
+                                                                       .size(std::vector<int64_t>{h, w})
+                                                                       .mode(torch::kBilinear)
+                                                                       .align_corners(false))
+                             .clamp(0, 1)
+                             .contiguous());
+      }
     }
+    const torch::Tensor& x = inputs.front();
     torch::Tensor y_module, y_fast;
     models::InstanceNormStats unused;
     Times best_module, best_fast;
@@ -156,9 +160,17 @@ int main(int argc, char** argv) {
     std::map<std::string, double> module_rows, fast_rows;
     add(module_rows, best_module, 1000.0);
     add(fast_rows, best_fast, 1000.0);
-    const double diff = (y_module.clamp(0, 1) - y_fast.clamp(0, 1)).abs().max().item<double>();
-    std::printf("#\n# %s: the module %.0f ms, the inference path %.0f ms (%.2fx); max |diff| on [0, 1] %.2e\n",
-                size.c_str(), module_total * 1000, fast_total * 1000, module_total / fast_total, diff);
+    double diff = 0;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (i > 0) {
+        y_module = net->forward(inputs[i]);
+        y_fast = fast.forward(inputs[i], models::NormStatsMode::kOwn, unused);
+      }
+      diff = std::max(diff, (y_module.clamp(0, 1) - y_fast.clamp(0, 1)).abs().max().item<double>());
+    }
+    std::printf("#\n# %s: the module %.0f ms, the inference path %.0f ms (%.2fx); max |diff| on [0, 1] %.2e%s\n",
+                size.c_str(), module_total * 1000, fast_total * 1000, module_total / fast_total, diff,
+                inputs.size() > 1 ? (" over " + std::to_string(inputs.size()) + " photos").c_str() : "");
     bench::Table table({"layer", "module", "inference", "saved"}, {"", "ms", "ms", "ms"}, 14);
     table.print_header();
     std::vector<std::string> order;
