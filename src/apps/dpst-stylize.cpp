@@ -3,7 +3,8 @@
 // photo's colours or blends with a strength on request; eval/stylize_files.h does the
 // files). Outputs keep the file names and the input's size. A file that cannot be read
 // or stylized is skipped and named, in one line, at the end; only "nothing could be
-// stylized" is fatal (exit 3).
+// stylized" is fatal (exit 3). A model of several styles stylizes with each (one output
+// per style, "<name>-<style>.<ext>") or with --style's choice or blend (eval/style_mix.h).
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
@@ -13,6 +14,7 @@
 
 #include "common/common.h"
 #include "dist/device.h"
+#include "eval/style_mix.h"
 #include "eval/stylize.h"
 #include "eval/stylize_files.h"
 #include "models/loss_nets.h"
@@ -27,13 +29,17 @@ int main(int argc, char** argv) {
   CLI::App app{"dpst-stylize: apply a trained f_W (model.h5 from dpst-dist) to a photo or a folder of photos. "
                "Outputs keep the file names and the input's size; unreadable files are skipped and listed."};
   app.set_version_flag("--version", dpst::version_string());
-  std::string model, input, output, device = "cpu", log_level = "warn";
+  std::string model, input, output, style, device = "cpu", log_level = "warn";
   int threads = 0;
   eval::StylizeFilesOptions files;  // the CLI fills it, the main adds the folder and device
   eval::StylizeOptions& so = files.stylize;
   int64_t tile = 0;
   app.add_option("--model", model, "trained f_W weight file (model.h5)")->required();
   app.add_option("--input", input, "an image file, or a folder of images (not recursive)")->required();
+  app.add_option("--style", style,
+                 "for a model of several styles: one style (candy) or a blend of their InstanceNorm rows "
+                 "(candy=0.7,wave=0.3; weights scaled to sum to 1); default: one output per style, named "
+                 "<photo>-<style>");
   app.add_option("--output", output, "output folder (created; must not be the input folder)")->required();
   app.add_option("--size", files.size, "resize so the shorter side is N before stylizing (default: keep the size)")
       ->check(CLI::Range(8, 16384));
@@ -63,12 +69,23 @@ int main(int argc, char** argv) {
     for (const auto& f : inputs)
       DPST_CHECK(!fs::equivalent(f.parent_path().empty() ? "." : f.parent_path(), output), ConfigError,
                  "--output " << output << " is the input folder: the outputs would replace the photos");
-    models::TransformNet net = models::load_transform_net(model);
-    net->to(dev);
-    net->eval();
+    std::vector<std::string> style_names;
+    const models::TransformNet loaded = models::load_transform_net(model, &style_names);
+    std::vector<eval::LabelledNet> nets;
+    if (style_names.empty()) {
+      DPST_CHECK(style.empty(), InputError, "--style " << style << ": " << model << " holds one style");
+      nets.push_back({"", loaded});
+    } else {
+      for (const auto& mix : eval::parse_style_mixes(style, style_names))
+        nets.push_back({mix.label, models::blended(*loaded, mix.weights)});
+    }
+    for (auto& n : nets) {
+      n.net->to(dev);
+      n.net->eval();
+    }
     files.output = output;
     files.device = dev;
-    const eval::StylizeFilesResult r = eval::stylize_files(*net, inputs, files, std::cout);
+    const eval::StylizeFilesResult r = eval::stylize_files(nets, inputs, files, std::cout);
     std::cout << "stylized " << r.done << " of " << inputs.size() << " image(s) in " << r.seconds << " s ("
               << (r.seconds > 0 ? r.done / r.seconds : 0.0) << " images/s, decode to save) into " << output << "\n";
     if (!r.skipped.empty()) {

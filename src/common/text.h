@@ -23,6 +23,17 @@ inline std::string joined(const std::vector<std::string>& items, const std::stri
   return out;
 }
 
+// "a,b", ',' -> {"a", "b"}; "" -> {}.
+inline std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> out;
+  if (text.empty()) return out;
+  size_t start = 0;
+  for (size_t end; (end = text.find(separator, start)) != std::string::npos; start = end + 1)
+    out.push_back(text.substr(start, end - start));
+  out.push_back(text.substr(start));
+  return out;
+}
+
 // ".JPG" -> ".jpg"; "" for a path without one.
 inline std::string lower_extension(const std::filesystem::path& path) { return lower_case(path.extension().string()); }
 

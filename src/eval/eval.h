@@ -15,13 +15,15 @@
 //                trial, one overlay per sweep;
 //  - stylize.h   f_W on a photo of any size: padding, bounded-memory tiling with shared
 //                InstanceNorm statistics, colour preservation, strength;
-//  - stylize_files.h dpst-stylize's files: list, name, stylize, save, skip in one line.
+//  - stylize_files.h dpst-stylize's files: list, name, stylize, save, skip in one line;
+//  - style_mix.h dpst-stylize --style: one style or a blend of a many-style model's rows.
 #pragma once
 
 #include "eval/curves.h"
 #include "eval/evaluate.h"
 #include "eval/grid.h"
 #include "eval/metrics.h"
+#include "eval/style_mix.h"
 #include "eval/stylize.h"
 #include "eval/stylize_files.h"
 #include "eval/sweep_eval.h"

@@ -50,4 +50,14 @@ struct StylizeFilesResult {
 StylizeFilesResult stylize_files(models::TransformNetImpl& net, const std::vector<std::filesystem::path>& inputs,
                                  const StylizeFilesOptions& options, std::ostream& progress);
 
+// The same with one output per photo and net (the styles of a many-style model, each a
+// one-style models::blended net): with several nets each output is named
+// "<name>-<label><extension>". `done` counts photos with every output written.
+struct LabelledNet {
+  std::string label;
+  models::TransformNet net;
+};
+StylizeFilesResult stylize_files(const std::vector<LabelledNet>& nets, const std::vector<std::filesystem::path>& inputs,
+                                 const StylizeFilesOptions& options, std::ostream& progress);
+
 }  // namespace dpst::eval

@@ -1,10 +1,14 @@
 #include "models/loss_nets.h"
 
+#include <map>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
 #include "common/errors.h"
+#include "common/text.h"
 #include "models/det_init.h"
 
 namespace dpst::models {
@@ -116,19 +120,31 @@ LossNets load_loss_nets(const config::LossNetsConfig& config, bool need_depth) {
   return nets;
 }
 
-void export_transform_net(const TransformNetImpl& net, const fs::path& path, const std::string& source) {
-  save_weights(net, path,
-               {{"network", "transform"},
-                {"layout", "pytorch/examples fast_neural_style TransformerNet"},
-                {"preprocessing", "rgb_0_1"},
-                {"io_range", "input and output RGB in [0, 1] (pytorch/examples uses 0-255: feed x/255, "
-                             "multiply the output by 255)"},
-                {"width", std::to_string(net.options().width)},
-                {"residual_blocks", std::to_string(net.options().residual_blocks)},
-                {"source", source}});
+void export_transform_net(const TransformNetImpl& net, const fs::path& path, const std::string& source,
+                          const std::vector<std::string>& style_names) {
+  std::map<std::string, std::string> attributes = {
+      {"network", "transform"},
+      {"layout", "pytorch/examples fast_neural_style TransformerNet"},
+      {"preprocessing", "rgb_0_1"},
+      {"io_range", "input and output RGB in [0, 1] (pytorch/examples uses 0-255: feed x/255, "
+                   "multiply the output by 255)"},
+      {"width", std::to_string(net.options().width)},
+      {"residual_blocks", std::to_string(net.options().residual_blocks)},
+      {"source", source}};
+  if (net.options().styles > 1) {
+    DPST_CHECK(static_cast<int64_t>(style_names.size()) == net.options().styles, InternalError,
+               "an f_W of " << net.options().styles << " styles needs as many names, got " << style_names.size());
+    for (const auto& name : style_names)
+      DPST_CHECK(!name.empty() && name.find_first_of(",=") == std::string::npos, InputError,
+                 "style name '" << name << "' must be non-empty without ',' or '=' (dpst-stylize --style uses them)");
+    attributes["styles"] = joined(style_names, ",");
+    attributes["layout"] = "pytorch/examples fast_neural_style TransformerNet with (styles, C) InstanceNorm "
+                           "weight and bias (conditional instance norm; dpst-stylize --style picks or blends them)";
+  }
+  save_weights(net, path, attributes);
 }
 
-TransformNet load_transform_net(const fs::path& path) {
+TransformNet load_transform_net(const fs::path& path, std::vector<std::string>* style_names) {
   const WeightFileInfo info = read_weight_file_info(path);
   check_network_attribute(info, "transform");
   const std::string pre = info.attribute("preprocessing", "rgb_0_1");
@@ -136,9 +152,14 @@ TransformNet load_transform_net(const fs::path& path) {
              "weight file '" << path.string() << "' is an f_W for '" << pre
                              << "' images; dpst's f_W works on RGB in [0, 1] (rgb_0_1)");
   TransformNetOptions options;
+  std::vector<std::string> names;
   if (!info.attribute("width").empty()) {
     options.width = std::stoll(info.attribute("width"));
     options.residual_blocks = std::stoll(info.attribute("residual_blocks", "5"));
+    if (const std::string styles = info.attribute("styles"); !styles.empty()) {
+      names = split(styles, ',');
+      options.styles = static_cast<int64_t>(names.size());
+    }
   } else {
     // No attributes (e.g. written by another tool): infer from the shapes.
     const auto tensors = read_all_tensors(path);
@@ -149,10 +170,16 @@ TransformNet load_transform_net(const fs::path& path) {
     options.residual_blocks = 0;
     while (tensors.count("res" + std::to_string(options.residual_blocks + 1) + ".conv1.conv2d.weight"))
       ++options.residual_blocks;
+    if (auto in1 = tensors.find("in1.weight"); in1 != tensors.end() && in1->second.dim() == 2) {
+      options.styles = in1->second.size(0);
+      for (int64_t s = 0; s < options.styles; ++s) names.push_back("style" + std::to_string(s));
+    }
   }
   TransformNet net(options);
   load_weights(*net, path, "transform (width " + std::to_string(options.width) + ", " +
-                               std::to_string(options.residual_blocks) + " residual blocks)");
+                               std::to_string(options.residual_blocks) + " residual blocks" +
+                               (options.styles > 1 ? ", " + std::to_string(options.styles) + " styles" : "") + ")");
+  if (style_names) *style_names = names;
   return net;
 }
 

@@ -65,12 +65,16 @@ struct LossNets {
 LossNets load_loss_nets(const config::LossNetsConfig& config, bool need_depth);
 
 // f_W weight files: the TransformerNet names plus attributes network=transform, width,
-// residual_blocks, preprocessing=rgb_0_1 (input and output RGB in [0, 1]).
-void export_transform_net(const TransformNetImpl& net, const std::filesystem::path& path, const std::string& source);
-// Reads width/residual_blocks from the file's attributes (or infers them from the
-// shapes), builds the net and loads it strictly. InputError if the file says its
-// images are 0-255 (a pytorch/examples model converted as such).
-TransformNet load_transform_net(const std::filesystem::path& path);
+// residual_blocks, preprocessing=rgb_0_1 (input and output RGB in [0, 1]). A net of several
+// styles ((N, C) InstanceNorm rows) also has styles = its style names, comma-separated, in
+// row order: `style_names` must then name every row (no ',' or '=' in a name).
+void export_transform_net(const TransformNetImpl& net, const std::filesystem::path& path, const std::string& source,
+                          const std::vector<std::string>& style_names = {});
+// Reads width/residual_blocks/styles from the file's attributes (or infers them from the
+// shapes), builds the net and loads it strictly; `style_names` (when given) receives the
+// style names (empty for a one-style file). InputError if the file says its images are
+// 0-255 (a pytorch/examples model converted as such).
+TransformNet load_transform_net(const std::filesystem::path& path, std::vector<std::string>* style_names = nullptr);
 
 // Builds an empty network by name: "vgg16", "hourglass", "transform" (with options).
 // ConfigError for other names.

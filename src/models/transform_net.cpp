@@ -12,8 +12,37 @@ namespace nn = torch::nn;
 namespace F = torch::nn::functional;
 
 namespace {
-nn::InstanceNorm2d instance_norm(int64_t channels) {
-  return nn::InstanceNorm2d(nn::InstanceNorm2dOptions(channels).affine(true).track_running_stats(false));
+// InstanceNorm2d with its affine weight and bias: (C) for one style, (styles, C) for several
+// (the same parameters, reshaped: InstanceNorm2d's own forward then refuses them, so only
+// forward(x, style_weights) runs such a norm).
+nn::InstanceNorm2d instance_norm(int64_t channels, int64_t styles) {
+  nn::InstanceNorm2d in(nn::InstanceNorm2dOptions(channels).affine(true).track_running_stats(false));
+  if (styles > 1) {
+    torch::NoGradGuard no_grad;
+    in->weight.set_data(torch::ones({styles, channels}));
+    in->bias.set_data(torch::zeros({styles, channels}));
+  }
+  return in;
+}
+
+// Σ_s w[b, s] · rows[s]: (B, N) x (N, C) -> (B, C), as an elementwise product and a sum in
+// the rows' dtype (autocast leaves both alone), exact for one-hot weights.
+torch::Tensor weighted_rows(const torch::Tensor& weights, const torch::Tensor& rows) {
+  return (weights.unsqueeze(2) * rows.unsqueeze(0)).sum(1);
+}
+
+// InstanceNorm2d's forward (at::instance_norm: batch_norm over (1, B*C, H, W)) with each
+// batch element's own weight and bias rows.
+torch::Tensor conditional_instance_norm(nn::InstanceNorm2dImpl& in, const torch::Tensor& y,
+                                        const torch::Tensor& style_weights) {
+  const int64_t b = y.size(0), c = y.size(1);
+  const torch::Tensor w = style_weights.size(0) == b ? style_weights : style_weights.expand({b, -1});
+  const torch::Tensor gamma = weighted_rows(w, in.weight).reshape({b * c});
+  const torch::Tensor beta = weighted_rows(w, in.bias).reshape({b * c});
+  return torch::batch_norm(y.contiguous().view({1, b * c, y.size(2), y.size(3)}), gamma, beta, {}, {},
+                           /*training=*/true, /*momentum=*/0.0, in.options.eps(),
+                           at::globalContext().userEnabledCuDNN())
+      .view(y.sizes());
 }
 }  // namespace
 
@@ -39,11 +68,11 @@ torch::Tensor instance_norm_with(nn::InstanceNorm2dImpl& in, const torch::Tensor
          in.bias.view({1, -1, 1, 1});
 }
 
-ResidualBlockImpl::ResidualBlockImpl(int64_t channels) {
+ResidualBlockImpl::ResidualBlockImpl(int64_t channels, int64_t styles) {
   conv1_ = register_module("conv1", ConvLayer(channels, channels, 3, 1));
-  in1_ = register_module("in1", instance_norm(channels));
+  in1_ = register_module("in1", instance_norm(channels, styles));
   conv2_ = register_module("conv2", ConvLayer(channels, channels, 3, 1));
-  in2_ = register_module("in2", instance_norm(channels));
+  in2_ = register_module("in2", instance_norm(channels, styles));
 }
 
 torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x) {
@@ -57,22 +86,23 @@ torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x, const NormFunct
 }
 
 TransformNetImpl::TransformNetImpl(TransformNetOptions options) : options_(options) {
-  DPST_CHECK(options.width >= 1 && options.residual_blocks >= 0, ConfigError,
-             "transform net needs width >= 1 and residual_blocks >= 0 (got " << options.width << ", "
-                                                                             << options.residual_blocks << ")");
+  DPST_CHECK(options.width >= 1 && options.residual_blocks >= 0 && options.styles >= 1, ConfigError,
+             "transform net needs width >= 1, residual_blocks >= 0 and styles >= 1 (got "
+                 << options.width << ", " << options.residual_blocks << ", " << options.styles << ")");
+  const int64_t n = options.styles;
   const int64_t w1 = options.width, w2 = 2 * w1, w3 = 4 * w1;
   conv1_ = register_module("conv1", ConvLayer(3, w1, 9, 1));
-  in1_ = register_module("in1", instance_norm(w1));
+  in1_ = register_module("in1", instance_norm(w1, n));
   conv2_ = register_module("conv2", ConvLayer(w1, w2, 3, 2));
-  in2_ = register_module("in2", instance_norm(w2));
+  in2_ = register_module("in2", instance_norm(w2, n));
   conv3_ = register_module("conv3", ConvLayer(w2, w3, 3, 2));
-  in3_ = register_module("in3", instance_norm(w3));
+  in3_ = register_module("in3", instance_norm(w3, n));
   for (int64_t i = 0; i < options.residual_blocks; ++i)
-    res_.push_back(register_module("res" + std::to_string(i + 1), ResidualBlock(w3)));
+    res_.push_back(register_module("res" + std::to_string(i + 1), ResidualBlock(w3, n)));
   deconv1_ = register_module("deconv1", ConvLayer(w3, w2, 3, 1, 2));
-  in4_ = register_module("in4", instance_norm(w2));
+  in4_ = register_module("in4", instance_norm(w2, n));
   deconv2_ = register_module("deconv2", ConvLayer(w2, w1, 3, 1, 2));
-  in5_ = register_module("in5", instance_norm(w1));
+  in5_ = register_module("in5", instance_norm(w1, n));
   deconv3_ = register_module("deconv3", ConvLayer(w1, 3, 9, 1));
 }
 
@@ -96,10 +126,24 @@ std::vector<torch::Tensor> TransformNetImpl::trained_parameters() const {
 }
 
 torch::Tensor TransformNetImpl::forward(const torch::Tensor& x) {
+  DPST_CHECK(options_.styles == 1, InputError,
+             "this f_W holds " << options_.styles << " styles: say which (style weights, or dpst-stylize --style)");
   return forward(x, [](nn::InstanceNorm2dImpl& in, const torch::Tensor& y) { return in.forward(y); });
 }
 
+torch::Tensor TransformNetImpl::forward(const torch::Tensor& x, const torch::Tensor& style_weights) {
+  DPST_CHECK(style_weights.dim() == 2 && style_weights.size(1) == options_.styles &&
+                 (style_weights.size(0) == 1 || style_weights.size(0) == x.size(0)),
+             InputError,
+             "style weights must be (1 or batch, " << options_.styles << "), got " << style_weights.sizes());
+  const torch::Tensor w = style_weights.to(x.device(), torch::kFloat);
+  return forward(x, [&](nn::InstanceNorm2dImpl& in, const torch::Tensor& y) {
+    return conditional_instance_norm(in, y, w);
+  });
+}
+
 torch::Tensor TransformNetImpl::forward(const torch::Tensor& x, NormStatsMode mode, InstanceNormStats& stats) {
+  DPST_CHECK(options_.styles == 1, InternalError, "statistics modes run on one-style nets (blended())");
   if (mode == NormStatsMode::kOwn) return forward(x);
   if (mode == NormStatsMode::kRecord) stats.mean_var.clear();
   size_t next = 0;
@@ -134,6 +178,25 @@ torch::Tensor TransformNetImpl::forward(const torch::Tensor& x, const NormFuncti
   y = torch::relu(norm(*in4_, deconv1_->forward(y)));
   y = torch::relu(norm(*in5_, deconv2_->forward(y)));
   return deconv3_->forward(y);
+}
+
+TransformNet blended(const TransformNetImpl& net, const torch::Tensor& style_weights) {
+  const int64_t n = net.options().styles;
+  DPST_CHECK(style_weights.dim() == 1 && style_weights.size(0) == n, InputError,
+             "style weights must be " << n << " numbers, got " << style_weights.sizes());
+  TransformNetOptions options = net.options();
+  options.styles = 1;
+  TransformNet out(options);
+  torch::NoGradGuard no_grad;
+  const auto source = net.named_parameters();
+  const torch::Tensor w = style_weights.to(torch::kFloat).view({1, n});
+  for (auto& item : out->named_parameters()) {
+    const torch::Tensor& from = source[item.key()];
+    const torch::Tensor value = from.dim() == 2 ? weighted_rows(w.to(from.device()), from).view({-1}) : from;
+    item.value().copy_(value);
+  }
+  out->to(net.parameters().front().device());
+  return out;
 }
 
 }  // namespace dpst::models

@@ -5,6 +5,13 @@
 // ConvLayer = reflection padding (k/2) + conv; UpsampleConvLayer = nearest x2 upsample
 // first; InstanceNorm with affine scale/shift, no running statistics.
 //
+// MANY STYLES IN ONE NET (Dumoulin et al. 2017, conditional instance norm): with
+// options.styles = N > 1 every InstanceNorm's weight and bias are (N, C), one row per style,
+// and everything else is shared. forward(x, style_weights) takes one row of N weights per
+// batch element (one-hot to train a style, any mix to blend): each element's gamma and beta
+// are the weighted sums of the rows, applied as InstanceNorm2d applies its own. With N = 1
+// the net is exactly today's TransformerNet; blended() turns any mix back into one.
+//
 // INPUT/OUTPUT CONVENTION (the one place it is stated): f_W maps RGB images in [0, 1]
 // (B, 3, H, W) to RGB images on the same [0, 1] scale. The output is not clamped here;
 // clamp only when saving an image. pytorch/examples uses 0-255 images instead: a Python
@@ -36,6 +43,7 @@ enum class NormStatsMode { kOwn, kRecord, kApply };
 struct TransformNetOptions {
   int64_t width = 32;           // channels of the first conv; then 2x and 4x (paper: 32)
   int64_t residual_blocks = 5;  // paper: 5
+  int64_t styles = 1;           // rows of each InstanceNorm's weight and bias (see above)
 };
 
 // ConvLayer / UpsampleConvLayer of pytorch/examples (child named "conv2d").
@@ -61,7 +69,7 @@ using NormFunction = std::function<torch::Tensor(torch::nn::InstanceNorm2dImpl&,
 
 class ResidualBlockImpl : public torch::nn::Module {
  public:
-  explicit ResidualBlockImpl(int64_t channels);
+  explicit ResidualBlockImpl(int64_t channels, int64_t styles = 1);
   torch::Tensor forward(const torch::Tensor& x);
   torch::Tensor forward(const torch::Tensor& x, const NormFunction& norm);
 
@@ -74,9 +82,13 @@ TORCH_MODULE(ResidualBlock);
 class TransformNetImpl : public torch::nn::Module {
  public:
   explicit TransformNetImpl(TransformNetOptions options = {});
+  // A one-style net; InputError for a net of several styles (it needs style weights).
   torch::Tensor forward(const torch::Tensor& x);
+  // Any net: style_weights (B, N) or (1, N) float, one row per batch element (broadcast
+  // when 1); each element's InstanceNorm weight and bias are style_weights @ rows.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& style_weights);
   // forward with the InstanceNorm statistics recorded into `stats` (kRecord) or taken
-  // from it (kApply; batch 1 statistics broadcast over the batch).
+  // from it (kApply; batch 1 statistics broadcast over the batch). One-style nets only.
   torch::Tensor forward(const torch::Tensor& x, NormStatsMode mode, InstanceNormStats& stats);
   // forward with every InstanceNorm replaced by `norm` (called in forward order).
   torch::Tensor forward(const torch::Tensor& x, const NormFunction& norm);
@@ -104,5 +116,11 @@ class TransformNetImpl : public torch::nn::Module {
   ConvLayer deconv1_{nullptr}, deconv2_{nullptr}, deconv3_{nullptr};
 };
 TORCH_MODULE(TransformNet);
+
+// A one-style net computing `net` with the given style weights (N floats): the same
+// shared weights, each InstanceNorm's weight and bias the weighted sum of its rows
+// (Dumoulin et al.'s blend; one-hot weights pick a row exactly). What dpst-stylize and the
+// exporters run, so every tool that loads a TransformerNet loads each style and blend.
+TransformNet blended(const TransformNetImpl& net, const torch::Tensor& style_weights);
 
 }  // namespace dpst::models

@@ -7,7 +7,9 @@
 
 #include "data/image_io.h"
 #include "eval/stylize.h"
+#include "models/det_init.h"
 #include "models/loss_nets.h"
+#include "models/transform_net.h"
 #include "models/weights_io.h"
 #include "support/support.h"
 
@@ -110,6 +112,42 @@ TEST_F(EvalToolsTest, StylizeKeepsNamesAndSizesAndReportsTheBrokenFile) {
                          (in / "a.jpg").string() + " --output " + (tmp_ / "sized").string() + " --size 48");
   ASSERT_EQ(sized.exit_code, 0) << sized.err;
   EXPECT_EQ(image_size(tmp_ / "sized" / "a.jpg"), cv::Size(64, 48));
+}
+
+// A model of several styles: one output per style by default; --style picks one (the same
+// image as name=1) or blends; a one-style model refuses --style, an unknown name is named.
+TEST_F(EvalToolsTest, StylizeWithAManyStyleModel) {
+  const fs::path in = tmp_ / "photos";
+  fs::create_directories(in);
+  fs::copy_file(kCoco + "/val2014/COCO_val2014_000000200000.jpg", in / "a.jpg");
+  models::TransformNet net(models::TransformNetOptions{8, 1, 3});
+  models::det_init(*net, 5);
+  models::export_transform_net(*net, tmp_ / "multi.h5", "test", {"candy", "mosaic", "wave"});
+  const std::string stylize = bin("dpst-stylize") + " --model " + (tmp_ / "multi.h5").string() + " --input " +
+                              in.string() + " --format png --output ";
+  auto r = run(stylize + (tmp_ / "each").string());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  for (const char* name : {"a-candy.png", "a-mosaic.png", "a-wave.png"}) EXPECT_TRUE(fs::exists(tmp_ / "each" / name)) << name;
+  EXPECT_NE(read_file(tmp_ / "each" / "a-candy.png"), read_file(tmp_ / "each" / "a-wave.png"));
+  r = run(stylize + (tmp_ / "one").string() + " --style wave");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(read_file(tmp_ / "one" / "a.png"), read_file(tmp_ / "each" / "a-wave.png"));
+  r = run(stylize + (tmp_ / "weighted").string() + " --style wave=1");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(read_file(tmp_ / "weighted" / "a.png"), read_file(tmp_ / "one" / "a.png"));
+  r = run(stylize + (tmp_ / "blend").string() + " --style candy=0.5,wave=0.5");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(read_file(tmp_ / "blend" / "a.png"), read_file(tmp_ / "one" / "a.png"));
+  r = run(stylize + (tmp_ / "bad").string() + " --style starry");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("no style 'starry' in this model (it has: candy, mosaic, wave)"));
+  ASSERT_EQ(run(bin("dpst-weights") + " init --net transform --width 8 --blocks 1 --out " + (tmp_ / "m.h5").string())
+                .exit_code,
+            0);
+  r = run(bin("dpst-stylize") + " --model " + (tmp_ / "m.h5").string() + " --input " + in.string() + " --output " +
+          (tmp_ / "single").string() + " --style candy");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("--style candy: " + (tmp_ / "m.h5").string() + " holds one style"));
 }
 
 TEST_F(EvalToolsTest, StylizeErrors) {
