@@ -16,6 +16,10 @@ with the eager module; the largest difference is printed and must stay below --t
   --check-output F.h5   also write the photo (`input`) and the export's clamped output
                         (`output`), both (1, 3, H, W) float32, for comparison elsewhere
   --tol 1e-4            largest allowed max |export - eager| ([0, 1] scale)
+  --check-style W,W,..  a model of several styles (its `styles` attribute): the style
+                        weights to check with (scaled to sum to 1, as dpst-stylize --style);
+                        default the first style. Its export takes the weights as a second
+                        input, `style_weights` (N floats): one file serves every style and blend.
 
 Runs in the project's environment (.venv/bin/python: torch, h5py, onnx, onnxruntime,
 pillow pinned in launch/requirements.txt). Exit codes: 0 written and checked, 2 bad
@@ -53,7 +57,9 @@ def load_model(path):
         width, blocks = int(attrs["width"]), int(attrs["residual_blocks"])
     except (KeyError, ValueError):
         fail(3, f"{path}: has no width / residual_blocks attributes; is it a model.h5 from dpst-dist?")
-    net = TransformerNet(width, blocks)
+    names = [n for n in attrs.get("styles", "").split(",") if n]
+    net = TransformerNet(width, blocks, max(1, len(names)))
+    net.style_names = names
     try:
         net.load_state_dict(state, strict=True)
     except RuntimeError as e:
@@ -79,20 +85,46 @@ def check_input(photo):
     return x.permute(2, 0, 1).unsqueeze(0).contiguous()
 
 
-def export_onnx(net, example, out):
+def style_weights(net, text):
+    """The --check-style weights of a many-style net (None for a one-style net)."""
+    n = len(net.style_names)
+    if n == 0:
+        if text:
+            fail(2, "--check-style: this model holds one style")
+        return None
+    if not text:
+        return torch.nn.functional.one_hot(torch.tensor(0), n).float()
+    try:
+        w = torch.tensor([float(v) for v in text.split(",")])
+    except ValueError:
+        fail(2, f"--check-style {text}: give {n} comma-separated numbers")
+    if w.numel() != n or (w < 0).any() or w.sum() <= 0:
+        fail(2, f"--check-style {text}: give {n} numbers >= 0 that do not all vanish (styles: {', '.join(net.style_names)})")
+    return w / w.sum()
+
+
+def inputs_of(x, w):
+    return (x,) if w is None else (x, w)
+
+
+def export_onnx(net, example, w, out):
     import warnings
+    names = ["image"] if w is None else ["image", "style_weights"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript-based exporter's notes about InstanceNorm
-        torch.onnx.export(net, (example,), out, dynamo=False, opset_version=17, input_names=["image"],
+        torch.onnx.export(net, inputs_of(example, w), out, dynamo=False, opset_version=17, input_names=names,
                           output_names=["stylized"],
                           dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"},
                                         "stylized": {0: "batch", 2: "height", 3: "width"}})
 
 
-def run_onnx(path, x):
+def run_onnx(path, x, w):
     import onnxruntime
     session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
-    return torch.from_numpy(session.run(None, {"image": x.numpy()})[0])
+    feed = {"image": x.numpy()}
+    if w is not None:
+        feed["style_weights"] = w.numpy()
+    return torch.from_numpy(session.run(None, feed)[0])
 
 
 def main():
@@ -103,6 +135,7 @@ def main():
     parser.add_argument("--check-image")
     parser.add_argument("--check-output")
     parser.add_argument("--tol", type=float, default=1e-4)
+    parser.add_argument("--check-style")
     args = parser.parse_args()
     kind = os.path.splitext(args.out)[1].lower()
     if kind not in (".onnx", ".pt"):
@@ -113,25 +146,27 @@ def main():
     torch.set_grad_enabled(False)
     net = load_model(args.model)
     x = check_input(args.check_image)
-    eager = net(x)
+    w = style_weights(net, args.check_style)
+    # The second check also changes the style weights (to an even blend): they are an input.
+    w2 = None if w is None else torch.full_like(w, 1.0 / w.numel())
+    eager = net(*inputs_of(x, w))
     # Written under a temporary name beside OUT and renamed once checked: never half a file.
     folder = os.path.dirname(os.path.abspath(args.out))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(args.out) + ".", suffix=kind, dir=folder)
     os.close(fd)
     try:
+        x2 = torch.rand(1, 3, 76, 52)
         if kind == ".onnx":
-            export_onnx(net, torch.rand(1, 3, 64, 64), tmp)
-            exported = run_onnx(tmp, x)
+            export_onnx(net, torch.rand(1, 3, 64, 64), w, tmp)
+            exported = run_onnx(tmp, x, w)
             # A second size proves the height and width are dynamic.
-            x2 = torch.rand(1, 3, 76, 52)
-            diff2 = (run_onnx(tmp, x2) - net(x2)).abs().max().item()
+            diff2 = (run_onnx(tmp, x2, w2) - net(*inputs_of(x2, w2))).abs().max().item()
         else:
-            traced = torch.jit.trace(net, torch.rand(1, 3, 64, 64))
+            traced = torch.jit.trace(net, inputs_of(torch.rand(1, 3, 64, 64), w))
             traced.save(tmp)
             loaded = torch.jit.load(tmp)
-            exported = loaded(x)
-            x2 = torch.rand(1, 3, 76, 52)
-            diff2 = (loaded(x2) - net(x2)).abs().max().item()
+            exported = loaded(*inputs_of(x, w))
+            diff2 = (loaded(*inputs_of(x2, w2)) - net(*inputs_of(x2, w2))).abs().max().item()
         diff = (exported - eager).abs().max().item()
         print(f"{args.out}: {'ONNX' if kind == '.onnx' else 'TorchScript'} export of {args.model}; "
               f"max |export - eager| = {diff:.3g} on {tuple(x.shape)}, {diff2:.3g} on (1, 3, 76, 52)")

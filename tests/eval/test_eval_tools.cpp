@@ -386,6 +386,37 @@ TEST_F(EvalToolsTest, ExportedOnnxAndTorchScriptMatchDpstStylize) {
 }
 
 // Loss curves: dpst-eval draws each finished trial's curves.png and the sweep overlay.
+// One ONNX file for a model of several styles: the style weights are its second input, and
+// with one-hot weights or a blend it computes what dpst-stylize does with that --style.
+TEST_F(EvalToolsTest, AManyStyleOnnxExportTakesTheStyleWeights) {
+  models::TransformNet net(models::TransformNetOptions{8, 1, 3});
+  models::det_init(*net, 5);
+  models::export_transform_net(*net, tmp_ / "multi.h5", "test", {"candy", "mosaic", "wave"});
+  const std::string script = std::string(DPST_SOURCE_DIR) + "/dataprep/export_model.py";
+  const std::string photo = kCoco + "/val2014/COCO_val2014_000000200000.jpg";
+  for (const auto& weights : std::vector<std::vector<float>>{{0, 0, 1}, {0.5f, 0, 0.5f}}) {
+    const std::string text = std::to_string(weights[0]) + "," + std::to_string(weights[1]) + "," +
+                             std::to_string(weights[2]);
+    const fs::path check = tmp_ / "check.h5";
+    const auto r = run(std::string(DPST_PYTHON) + " " + script + " " + (tmp_ / "multi.h5").string() + " " +
+                       (tmp_ / "multi.onnx").string() + " --check-image " + photo + " --check-style " + text +
+                       " --check-output " + check.string());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const auto t = models::read_all_tensors(check);
+    torch::NoGradGuard no_grad;
+    const torch::Tensor mine = eval::stylize(*models::blended(*net, torch::tensor(weights)), t.at("input"),
+                                             eval::StylizeOptions{});
+    const double diff = (mine - t.at("output")).abs().max().item<double>();
+    std::cout << "many-style ONNX (" << text << ") vs dpst-stylize: max |diff| " << diff << "\n";
+    EXPECT_LT(diff, 1e-4) << text;
+  }
+  const auto bad = run(std::string(DPST_PYTHON) + " " + script + " " + (tmp_ / "multi.h5").string() + " " +
+                       (tmp_ / "x.onnx").string() + " --check-style 1,0");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--check-style 1,0: give 3 numbers >= 0"));
+  EXPECT_FALSE(fs::exists(tmp_ / "x.onnx"));
+}
+
 TEST_F(EvalToolsTest, EvalDrawsLossCurvesPerTrialAndPerSweep) {
   const auto r = run(eval(sweep_dir().string() + " --images 1 --grid-images 0 --out " + (tmp_ / "o").string()));
   ASSERT_EQ(r.exit_code, 0) << r.err;
