@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <sstream>
 
 #include "common/errors.h"
 #include "common/text.h"
@@ -25,8 +24,7 @@ std::vector<StyleMix> parse_style_mixes(const std::string& spec, const std::vect
   torch::Tensor w = torch::zeros({n});
   std::vector<std::string> label;
   std::vector<bool> seen(static_cast<size_t>(n), false);
-  std::stringstream parts(spec);
-  for (std::string part; std::getline(parts, part, ',');) {
+  for (const std::string& part : split(spec, ',')) {
     const auto eq = part.find('=');
     const std::string name = part.substr(0, eq);
     const auto it = std::find(names.begin(), names.end(), name);
