@@ -38,6 +38,13 @@ echo "== evaluating the sweep on the val photos: dpst-eval $run"
 "$BUILD_DIR"/bin/dpst-eval "$run"
 
 echo
+echo "== many styles in one f_W: mpirun -np 2 dpst-dist --config configs/demo-styles.yaml (2 trials of 4 styles each)"
+mpirun -np 2 --oversubscribe --bind-to none "$BUILD_DIR"/bin/dpst-dist --config configs/demo-styles.yaml \
+  --resume none --overwrite "${weights[@]}"
+styles_run=runs/demo-styles
+"$BUILD_DIR"/bin/dpst-eval "$styles_run"
+
+echo
 echo "== demo finished: 4 trials in $run/"
 cat "$run/ablation.md"
 echo
@@ -49,3 +56,10 @@ echo "   ablation table   : $run/ablation.md ($run/ablation.csv)"
 echo "   image grids      : $(ls "$run"/grid-*.png | tr '\n' ' ')"
 echo "   loss curves      : $run/curves.png (all trials), $run/<trial>/curves.png"
 echo "   log              : $run/dpst.log"
+echo
+echo "== 4 styles in one f_W: 2 trials (lambda3 0 and 2.8e5) in $styles_run/"
+cat "$styles_run/ablation.md"
+echo
+echo "   the four styles side by side : $(ls "$styles_run"/grid-styles-*.png | tr '\n' ' ')"
+echo "   per-style grids               : $(ls "$styles_run"/grid-*.png | grep -v /grid-styles- | tr '\n' ' ')"
+echo "   one style or a blend          : dpst-stylize --model $styles_run/<trial>/model.h5 --style candy=0.5,wave=0.5 ..."

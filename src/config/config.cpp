@@ -40,7 +40,8 @@ const KeySpec& Config::spec_of(const std::string& key, KeyType expected) const {
   DPST_CHECK(spec != nullptr, InternalError, "config key '" << key << "' is not in the registry");
   const bool ok = spec->type == expected ||
                   (expected == KeyType::String &&
-                   (spec->type == KeyType::Choice || spec->type == KeyType::Path));
+                   (spec->type == KeyType::Choice || spec->type == KeyType::Path)) ||
+                  (expected == KeyType::Path && spec->type == KeyType::PathOrList);
   DPST_CHECK(ok, InternalError,
              "config key '" << key << "' is a " << type_name(spec->type) << ", read as " << type_name(expected));
   return *spec;
@@ -76,7 +77,14 @@ std::string Config::get_string(const std::string& key) const {
 }
 std::filesystem::path Config::get_path(const std::string& key) const {
   spec_of(key, KeyType::Path);
-  return std::get<std::string>(value(key));
+  const Value& v = value(key);
+  DPST_CHECK(std::holds_alternative<std::string>(v), InternalError,
+             "config key '" << key << "' holds a list of paths; read it with get_paths");
+  return std::get<std::string>(v);
+}
+std::vector<std::filesystem::path> Config::get_paths(const std::string& key) const {
+  spec_of(key, KeyType::PathOrList);
+  return paths_of(value(key));
 }
 std::vector<std::string> Config::get_strings(const std::string& key) const {
   spec_of(key, KeyType::StringList);
@@ -87,6 +95,18 @@ std::optional<int64_t> Config::get_int_or_auto(const std::string& key) const {
   const Value& v = value(key);
   if (std::holds_alternative<std::string>(v)) return std::nullopt;
   return std::get<int64_t>(v);
+}
+
+std::vector<std::filesystem::path> paths_of(const Value& v) {
+  if (std::holds_alternative<std::string>(v)) {
+    const std::string& one = std::get<std::string>(v);
+    if (one.empty()) return {};
+    return {std::filesystem::path(one)};
+  }
+  DPST_CHECK(std::holds_alternative<std::vector<std::string>>(v), InternalError, "paths_of: not a path or list");
+  std::vector<std::filesystem::path> out;
+  for (const auto& p : std::get<std::vector<std::string>>(v)) out.emplace_back(p);
+  return out;
 }
 
 namespace {
@@ -101,6 +121,9 @@ bool fits(KeyType type, const Value& v) {
     case KeyType::Path:
     case KeyType::Choice: return std::holds_alternative<std::string>(v);
     case KeyType::StringList: return std::holds_alternative<std::vector<std::string>>(v);
+    case KeyType::PathOrList:
+      return std::holds_alternative<std::string>(v) ||
+             (std::holds_alternative<std::vector<std::string>>(v) && std::get<std::vector<std::string>>(v).size() > 1);
     case KeyType::IntOrAuto:
       return std::holds_alternative<int64_t>(v) ||
              (std::holds_alternative<std::string>(v) && std::get<std::string>(v) == "auto");
@@ -139,6 +162,9 @@ struct FieldBinder {
   void operator()(const char* key, int64_t& f) const { f = std::get<int64_t>(checked(key, {KeyType::Int})); }
   void operator()(const char* key, double& f) const { f = std::get<double>(checked(key, {KeyType::Float})); }
   void operator()(const char* key, bool& f) const { f = std::get<bool>(checked(key, {KeyType::Bool})); }
+  void operator()(const char* key, std::vector<std::filesystem::path>& f) const {
+    f = paths_of(checked(key, {KeyType::PathOrList}));
+  }
   void operator()(const char* key, std::vector<std::string>& f) const {
     f = std::get<std::vector<std::string>>(checked(key, {KeyType::StringList}));
   }

@@ -88,7 +88,8 @@ class Config {
   int64_t get_int(const std::string& key) const;
   double get_float(const std::string& key) const;
   std::string get_string(const std::string& key) const;  // String, Choice, Path
-  std::filesystem::path get_path(const std::string& key) const;  // absolute or empty
+  std::filesystem::path get_path(const std::string& key) const;  // absolute or empty; one path only
+  std::vector<std::filesystem::path> get_paths(const std::string& key) const;  // PathOrList: 0, 1 or more
   std::vector<std::string> get_strings(const std::string& key) const;
   std::optional<int64_t> get_int_or_auto(const std::string& key) const;  // nullopt = auto
   // sweep.axes in the order written. A range axis ({log_uniform: [lo, hi]}, random search
@@ -135,6 +136,9 @@ std::string format_value(const KeySpec& spec, const Value& canonical);
 std::string format_axis(const SweepAxis& axis);
 // All axes in the compact form tables use: "{key: [a, b], key2: {uniform: [lo, hi]}}".
 std::string format_axes(const std::vector<SweepAxis>& axes);
+
+// The paths of a Path or PathOrList value: none when unset, else one or more.
+std::vector<std::filesystem::path> paths_of(const Value& canonical);
 
 // Reads a value of a numeric key as a double (Int or Float), e.g. a range's ends.
 double as_number(const Value& v);

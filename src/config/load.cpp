@@ -306,15 +306,20 @@ class Loader {
       if (spec.required && !swept.count(spec.key) && v.IsScalar() && v.Scalar().empty()) {
         problem(where, spec.key, "is required but not set by any config file or --set");
       }
-      if (spec.must_exist && v.IsScalar()) check_exists(spec.key, v.Scalar(), where);
+      if (spec.must_exist) check_each_exists(spec.key, v, where);
     }
     for (const auto& kv : nodes_.at("sweep.axes")) {
       const KeySpec* spec = registry_.find(kv.first.Scalar());
       if (spec == nullptr || !spec->must_exist) continue;
-      for (const auto& v : kv.second) {
-        check_exists("sweep.axes." + spec->key, v.Scalar(), config_.origin("sweep.axes"));
-      }
+      for (const auto& v : kv.second) check_each_exists("sweep.axes." + spec->key, v, config_.origin("sweep.axes"));
     }
+  }
+
+  // A canonical path, or each path of a list (loss.style_image with several styles).
+  void check_each_exists(const std::string& key, const YAML::Node& value, const Origin& where) {
+    if (value.IsScalar()) check_exists(key, value.Scalar(), where);
+    if (value.IsSequence())
+      for (const auto& item : value) check_exists(key, item.Scalar(), where);
   }
 
   void check_exists(const std::string& key, const std::string& path, const Origin& where) {

@@ -48,6 +48,7 @@ const char* type_name(KeyType type) {
     case KeyType::Float: return "float";
     case KeyType::String: return "string";
     case KeyType::Path: return "path";
+    case KeyType::PathOrList: return "path|list";
     case KeyType::Choice: return "choice";
     case KeyType::StringList: return "list";
     case KeyType::IntOrAuto: return "int|auto";
@@ -86,6 +87,11 @@ Registry::Registry() {
       .help("Channels of f_W's first conv (the paper: 32); later layers scale with it.");
   Declare(k, "model.residual_blocks", T::Int, "5").at_least(0).at_most(64)
       .help("Residual blocks in f_W (the paper: 5).");
+  Declare(k, "model.extend_from", T::Path, "\"\"").must_exist()
+      .help("Add styles to a trained f_W (a model.h5 of one or several styles): the trial starts from its weights "
+            "and style rows, which stay frozen, and trains only one new InstanceNorm row per loss.style_image "
+            "(Dumoulin et al. 2017). model.width and model.residual_blocks must match the file. \"\" = train "
+            "every weight from the start.");
   // --- loss_nets ---------------------------------------------------------------
   Declare(k, "loss_nets.vgg16_weights", T::Path, "\"\"").must_exist().not_sweepable()
       .help("HDF5 weight file of the VGG16 loss network (dataprep/convert_weights.py vgg16).");
@@ -121,8 +127,12 @@ Registry::Registry() {
   Declare(k, "loss.depth_layers", T::StringList, "[output]").one_of(kDepthTaps)
       .help("Hourglass taps whose features must be the same for output and input "
             "(output = the depth map, the paper's choice).");
-  Declare(k, "loss.style_image", T::Path, "\"\"").required().must_exist()
-      .help("The style image (any size; resized to loss.style_size on the short side).");
+  Declare(k, "loss.style_image", T::PathOrList, "\"\"").required().must_exist()
+      .help("The style image (any size; resized to loss.style_size on the short side), or a list of style "
+            "images [a.jpg, b.jpg, ...]: one f_W for all of them, its InstanceNorms conditional (one weight and "
+            "bias row per style, Dumoulin et al. 2017), each batch element trained on one style in turn. As a "
+            "sweep axis every value is one trial: [a.jpg, b.jpg] is two one-style trials, [[a.jpg, b.jpg], "
+            "c.jpg] a two-style trial and a one-style trial.");
   Declare(k, "loss.style_size", T::Int, "256").at_least(16).at_most(4096)
       .help("Short side, in pixels, of the style image for its Gram targets.");
   // --- optim -------------------------------------------------------------------

@@ -16,6 +16,7 @@ enum class KeyType {
   Float,
   String,
   Path,        // file or folder; relative values resolve against the config file's folder
+  PathOrList,  // one path, or a list of distinct paths (several style images: one trial)
   Choice,      // one string out of `choices`
   StringList,  // list of strings; items from `choices` when that is non-empty
   IntOrAuto,   // an integer or the word auto

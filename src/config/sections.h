@@ -21,7 +21,8 @@ namespace dpst::config {
 
 // A canonical value of one key, by the key's type:
 //   Bool: bool · Int: int64_t · Float: double · String, Path, Choice: std::string
-//   StringList: std::vector<std::string> · IntOrAuto: int64_t, or the string "auto".
+//   StringList: std::vector<std::string> · IntOrAuto: int64_t, or the string "auto"
+//   PathOrList: std::string for one path (or unset), std::vector<std::string> for two or more.
 using Value = std::variant<bool, int64_t, double, std::string, std::vector<std::string>>;
 
 // One sweep axis as written in sweep.axes: a list of values, or (sweep.method: random,
@@ -51,6 +52,7 @@ struct DataConfig {
 struct ModelConfig {
   int64_t width;
   int64_t residual_blocks;
+  std::filesystem::path extend_from;  // empty = train every weight
 };
 
 struct LossNetsConfig {
@@ -68,7 +70,9 @@ struct LossConfig {
   std::vector<std::string> content_layers;
   std::vector<std::string> style_layers;
   std::vector<std::string> depth_layers;
-  std::filesystem::path style_image;
+  // loss.style_image: one path, or several for a multi-style trial (one f_W with a
+  // conditional InstanceNorm row per style, in this order); empty when unset.
+  std::vector<std::filesystem::path> style_images;
   int64_t style_size;
 };
 
@@ -132,6 +136,7 @@ void for_each_field(S& s, Visit&& visit) {
   visit("data.prefetch", s.data.prefetch);
   visit("model.width", s.model.width);
   visit("model.residual_blocks", s.model.residual_blocks);
+  visit("model.extend_from", s.model.extend_from);
   visit("loss_nets.vgg16_weights", s.loss_nets.vgg16_weights);
   visit("loss_nets.depth_weights", s.loss_nets.depth_weights);
   visit("loss_nets.depth_net", s.loss_nets.depth_net);
@@ -143,7 +148,7 @@ void for_each_field(S& s, Visit&& visit) {
   visit("loss.content_layers", s.loss.content_layers);
   visit("loss.style_layers", s.loss.style_layers);
   visit("loss.depth_layers", s.loss.depth_layers);
-  visit("loss.style_image", s.loss.style_image);
+  visit("loss.style_image", s.loss.style_images);
   visit("loss.style_size", s.loss.style_size);
   visit("optim.lr", s.optim.lr);
   visit("train.iterations", s.train.iterations);

@@ -130,6 +130,14 @@ std::string quote_if_needed(const std::string& s) {
   return out + "\"";
 }
 
+// An absolute, normalised path; relative ones resolve against base_dir. "" stays "".
+std::string resolve_path(const std::string& text, const fs::path& base_dir) {
+  if (text.empty()) return text;
+  fs::path p(text);
+  if (p.is_relative()) p = base_dir / p;
+  return p.lexically_normal().string();
+}
+
 }  // namespace
 
 std::optional<YAML::Node> canonicalize(const KeySpec& spec, const YAML::Node& raw,
@@ -184,10 +192,38 @@ std::optional<YAML::Node> canonicalize(const KeySpec& spec, const YAML::Node& ra
     case KeyType::Path: {
       if (null) return YAML::Node(std::string());
       if (!need_scalar("a path")) return std::nullopt;
-      if (raw.Scalar().empty()) return YAML::Node(std::string());
-      fs::path p(raw.Scalar());
-      if (p.is_relative()) p = base_dir / p;
-      return YAML::Node(p.lexically_normal().string());
+      return YAML::Node(resolve_path(raw.Scalar(), base_dir));
+    }
+    case KeyType::PathOrList: {
+      if (null) return YAML::Node(std::string());
+      if (raw.IsScalar()) return YAML::Node(resolve_path(raw.Scalar(), base_dir));
+      if (!raw.IsSequence()) return fail("expected a path or a list of paths, got " + describe(raw));
+      if (raw.size() == 0) return fail("expected a path or a non-empty list of paths, got an empty list");
+      // Each path's stem names its style (in the model file, logs and tables), so stems
+      // must differ and be usable as names.
+      YAML::Node out(YAML::NodeType::Sequence);
+      std::set<std::string> stems;
+      for (size_t i = 0; i < raw.size(); ++i) {
+        const std::string item = "item " + std::to_string(i + 1);
+        if (!raw[i].IsScalar() || raw[i].Scalar().empty()) {
+          return fail(item + " is " + describe(raw[i]) +
+                      ", expected a path (a list of lists is a sweep axis: put it under sweep.axes)");
+        }
+        const std::string path = resolve_path(raw[i].Scalar(), base_dir);
+        const std::string stem = fs::path(path).stem().string();
+        if (stem.find_first_of(",=") != std::string::npos) {
+          return fail(item + " (" + raw[i].Scalar() + "): a style's name is its file name without the extension, "
+                      "and it may not contain ',' or '='; rename the file");
+        }
+        if (!stems.insert(stem).second) {
+          return fail(item + " (" + raw[i].Scalar() + "): another item has the same file name '" + stem +
+                      "', which names the style; rename one of them");
+        }
+        out.push_back(path);
+      }
+      // One path in a list is that path: the same one-style trial, the same id.
+      if (out.size() == 1) return YAML::Node(out[0].Scalar());
+      return out;
     }
     case KeyType::Choice: {
       if (!need_scalar("a string")) return std::nullopt;
@@ -231,6 +267,9 @@ std::string format_value(const KeySpec& spec, const Value& v) {
     case KeyType::String:
     case KeyType::Path:
     case KeyType::Choice: return quote_if_needed(std::get<std::string>(v));
+    case KeyType::PathOrList:
+      if (std::holds_alternative<std::string>(v)) return quote_if_needed(std::get<std::string>(v));
+      [[fallthrough]];
     case KeyType::StringList: {
       const auto& items = std::get<std::vector<std::string>>(v);
       std::string s = "[";
@@ -258,6 +297,9 @@ Value to_value(const KeySpec& spec, const YAML::Node& v) {
     case KeyType::String:
     case KeyType::Path:
     case KeyType::Choice: return v.Scalar();
+    case KeyType::PathOrList:
+      if (v.IsScalar()) return v.Scalar();
+      [[fallthrough]];
     case KeyType::StringList: {
       std::vector<std::string> items;
       for (const auto& item : v) items.push_back(item.Scalar());

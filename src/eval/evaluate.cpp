@@ -100,10 +100,20 @@ double& EvalMetrics::term(std::string_view name) {
   return *slots[i];
 }
 
-losses::TrialLoss trial_loss_for_eval(const config::Config& config, models::Vgg16& vgg, torch::Device device) {
+losses::TrialLoss trial_loss_for_eval(const config::Config& config, const fs::path& style_image, models::Vgg16& vgg,
+                                      torch::Device device) {
   // As the trainer does: shorter side to loss.style_size, RGB in [0, 1].
-  const torch::Tensor style = data::load_style_image(config.loss().style_image, config.loss().style_size);
-  return losses::TrialLoss::from_config(config.loss(), vgg, style.to(device));
+  const torch::Tensor style = data::load_style_image(style_image, config.loss().style_size);
+  return losses::TrialLoss::from_config(config.loss(), vgg, {style.to(device)});
+}
+
+models::TransformNet load_evaluated_net(const TrialEval& r) {
+  const fs::path file = r.model;
+  models::TransformNet net = models::load_transform_net(file);
+  if (r.style_row < 0) return net;
+  const int64_t n = net->options().styles;
+  DPST_CHECK(r.style_row < n, InputError, file.string() << " holds " << n << " styles, not row " << r.style_row);
+  return models::blended(*net, torch::one_hot(torch::tensor(r.style_row), n).to(torch::kFloat));
 }
 
 std::string loss_nets_label(const models::LossNets& nets) {
@@ -130,15 +140,15 @@ config::Config load_trial_config(const fs::path& config_yaml) {
   return config::load(lo);
 }
 
-TrialEval evaluate_model(const fs::path& model, const config::Config& config, const TrialEvalOptions& options,
-                         EvalResources* shared) {
+std::vector<TrialEval> evaluate_model(const fs::path& model, const config::Config& config,
+                                      const TrialEvalOptions& options, EvalResources* shared) {
   DPST_CHECK(fs::is_regular_file(model), InputError,
              model.string() << ": no model.h5 (the trial has not finished, or its model was not exported)");
   TrialEval r;
   const fs::path abs = fs::absolute(model).lexically_normal();
   r.dir = abs.parent_path();
+  r.model = abs;
   r.id = abs.filename() == trial_folder::kModelFile ? abs.parent_path().filename().string() : abs.stem().string();
-  r.style = config.loss().style_image.stem().string();
   r.depth_weight = config.loss().depth_weight;
   r.depth_layers = joined(config.loss().depth_layers, "+");
   r.config_hash = config.hash();
@@ -163,24 +173,51 @@ TrialEval evaluate_model(const fs::path& model, const config::Config& config, co
   r.loss_nets = loss_nets_label(res.nets);
   r.weights = "vgg16: " + res.nets.vgg.provenance.describe() + "; depth network " + res.nets.depth.provenance.describe();
 
-  models::TransformNet net = models::load_transform_net(model);
-  net->to(options.device);
-  const losses::TrialLoss loss = trial_loss_for_eval(config, res.nets.vgg.net, options.device);
+  std::vector<std::string> names;
+  const int64_t rows = models::load_transform_net(model, &names)->options().styles;
+  const auto& images = config.loss().style_images;
+  DPST_CHECK(!images.empty(), ConfigError, r.id << ": the config sets no loss.style_image");
   EvalOptions eo;
   eo.images = options.images > 0 ? options.images : config.eval().images;
   eo.pairs = r.pairs;
   eo.device = options.device;
-  r.metrics = evaluate(*net, *res.val, res.nets, loss, eo);
-  return r;
+  std::vector<TrialEval> out;
+  for (const auto& image : images) {
+    TrialEval s = r;
+    s.style = image.stem().string();
+    if (rows > 1) {
+      // The model's row of this style (a model.extend_from trial's rows start with its base's).
+      const auto it = std::find(names.begin(), names.end(), s.style);
+      DPST_CHECK(it != names.end(), InputError,
+                 model.string() << " holds the styles " << joined(names, ", ") << " but not '" << s.style
+                                << "' (loss.style_image of its config)");
+      s.style_row = it - names.begin();
+    }
+    models::TransformNet net = load_evaluated_net(s);
+    net->to(options.device);
+    const losses::TrialLoss loss = trial_loss_for_eval(config, image, res.nets.vgg.net, options.device);
+    s.metrics = evaluate(*net, *res.val, res.nets, loss, eo);
+    out.push_back(std::move(s));
+  }
+  return out;
 }
 
-TrialEval evaluate_trial(const fs::path& trial_dir, const TrialEvalOptions& options, EvalResources* shared) {
+std::vector<TrialEval> evaluate_trial(const fs::path& trial_dir, const TrialEvalOptions& options,
+                                      EvalResources* shared) {
   DPST_CHECK(fs::is_directory(trial_dir), InputError, trial_dir.string() << ": no such trial folder");
   const trial_folder::TrialFolder folder(trial_dir);
   DPST_CHECK(folder.has_config(), InputError, trial_dir.string() << ": no config.yaml (not a trial folder)");
-  TrialEval r = evaluate_model(folder.model_file(), load_trial_config(folder.config_file()), options, shared);
+  std::vector<TrialEval> r = evaluate_model(folder.model_file(), load_trial_config(folder.config_file()), options, shared);
   if (options.write_json) write_file_atomically(folder.eval_file(), eval_json(r));
   return r;
+}
+
+std::string eval_json(const std::vector<TrialEval>& results) {
+  DPST_CHECK(!results.empty(), InternalError, "eval_json: no results");
+  if (results.size() == 1) return eval_json(results.front());
+  auto list = nlohmann::ordered_json::array();
+  for (const auto& r : results) list.push_back(nlohmann::ordered_json::parse(eval_json(r)));
+  return list.dump(2) + "\n";
 }
 
 std::string eval_json(const TrialEval& r) {
@@ -193,6 +230,7 @@ std::string eval_json(const TrialEval& r) {
   nlohmann::ordered_json j;
   j["trial"] = r.id;
   j["style"] = r.style;
+  if (r.style_row >= 0) j["style_row"] = r.style_row;
   j["depth_weight"] = num(r.depth_weight);
   j["depth_layers"] = r.depth_layers;
   j["config_hash"] = r.config_hash;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -62,9 +63,10 @@ Stylized stylize_with_depth(models::TransformNetImpl& net, models::HourglassImpl
 EvalMetrics evaluate(models::TransformNetImpl& net, const data::Dataset& val, models::LossNets& nets,
                      const losses::TrialLoss& loss, const EvalOptions& options);
 
-// The loss stack of a trial's config (style Grams from its loss.style_image at
+// The loss stack of a trial's config for one of its style images (style Grams from it at
 // loss.style_size), for evaluation.
-losses::TrialLoss trial_loss_for_eval(const config::Config& config, models::Vgg16& vgg, torch::Device device);
+losses::TrialLoss trial_loss_for_eval(const config::Config& config, const std::filesystem::path& style_image,
+                                      models::Vgg16& vgg, torch::Device device);
 
 
 // "pretrained" or "RANDOM INIT (vgg16, hourglass)": which loss networks are random.
@@ -81,8 +83,10 @@ struct TrialEvalOptions {
 };
 struct TrialEval {
   std::filesystem::path dir;
+  std::filesystem::path model;  // the weight file evaluated
   std::string id;             // the folder name
-  std::string style;          // stem of loss.style_image
+  std::string style;          // stem of the style image (a multi-style trial: one row per style)
+  int64_t style_row = -1;     // a multi-style model's row of this style; -1 for a one-style model
   double depth_weight = 0;    // λ3
   std::string depth_layers;   // "output", "L1+output", ...
   std::string config_hash;
@@ -103,14 +107,19 @@ struct EvalResources {
 };
 
 // Any exported f_W with the config of its trial (loss settings, data, eval.*). id: the
-// model's folder name when the file is model.h5, else its stem. Writes nothing.
-TrialEval evaluate_model(const std::filesystem::path& model, const config::Config& config,
-                         const TrialEvalOptions& options, EvalResources* shared = nullptr);
-TrialEval evaluate_trial(const std::filesystem::path& trial_dir, const TrialEvalOptions& options,
-                         EvalResources* shared = nullptr);
+// model's folder name when the file is model.h5, else its stem. One result per style: a
+// multi-style model is evaluated style by style (its rows for the trial's style images,
+// model.extend_from's styles included only when the config names their images). Writes
+// nothing.
+std::vector<TrialEval> evaluate_model(const std::filesystem::path& model, const config::Config& config,
+                                      const TrialEvalOptions& options, EvalResources* shared = nullptr);
+// The same for a trial folder; writes its eval.json (one object, or for several styles a
+// list of them).
+std::vector<TrialEval> evaluate_trial(const std::filesystem::path& trial_dir, const TrialEvalOptions& options,
+                                      EvalResources* shared = nullptr);
 // A trial's config.yaml (check_files off: paths are checked when used).
 config::Config load_trial_config(const std::filesystem::path& config_yaml);
-inline TrialEval evaluate_trial(const std::filesystem::path& trial_dir, int64_t images) {
+inline std::vector<TrialEval> evaluate_trial(const std::filesystem::path& trial_dir, int64_t images) {
   TrialEvalOptions options;
   options.images = images;
   return evaluate_trial(trial_dir, options);
@@ -119,6 +128,11 @@ inline TrialEval evaluate_trial(const std::filesystem::path& trial_dir, int64_t 
 // The eval.json text of a result: fixed key order, values rounded to 6 significant
 // digits, no timestamps or throughput, so reruns give the same bytes.
 std::string eval_json(const TrialEval& result);
+// A trial's eval.json: eval_json of its one result, or a list with one object per style.
+std::string eval_json(const std::vector<TrialEval>& results);
+
+// The one-style f_W of one result: the model itself, or a multi-style model's row.
+models::TransformNet load_evaluated_net(const TrialEval& result);
 
 // A finite value as "%.6g", NaN/Inf as "nan"/"inf": the number format of eval.json and the
 // ablation tables (the sweep summary keeps 9 significant digits, its markdown 4).

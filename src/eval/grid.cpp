@@ -105,4 +105,33 @@ cv::Mat render_grid(const Stylized& base, const Stylized& dp, const GridLabels& 
   return canvas;
 }
 
+cv::Mat render_styles_grid(const torch::Tensor& x, const std::vector<torch::Tensor>& outputs,
+                           const std::vector<std::string>& names, const std::string& title, int min_tile) {
+  DPST_CHECK(x.defined() && x.dim() == 4 && x.size(0) >= 1 && !outputs.empty() && outputs.size() == names.size(),
+             InternalError, "render_styles_grid: expected images and one named output per style");
+  for (const auto& y : outputs)
+    DPST_CHECK(y.sizes() == x.sizes(), InternalError, "render_styles_grid: an output does not cover the same images");
+  const int rows = static_cast<int>(x.size(0));
+  const int h = static_cast<int>(x.size(2)), w = static_cast<int>(x.size(3));
+  const int factor = std::max(1, (min_tile + std::min(h, w) - 1) / std::min(h, w));
+  const int tile_h = h * factor, tile_w = w * factor;
+  const int cols = static_cast<int>(outputs.size()) + 1;
+  const int width = std::max(2 * kMargin + cols * tile_w + (cols - 1) * kGap, 2 * kMargin + text_width(title));
+  const int height = kMargin + kTitleBand + kHeaderBand + rows * tile_h + (rows - 1) * kGap + kMargin;
+  cv::Mat canvas(height, width, CV_8UC3, kPaper);
+  text(canvas, title, kMargin, kMargin + 14);
+  const int top = kMargin + kTitleBand + kHeaderBand;
+  std::vector<std::string> headers = {"content x"};
+  headers.insert(headers.end(), names.begin(), names.end());
+  for (int c = 0; c < cols; ++c) text(canvas, headers[static_cast<size_t>(c)], kMargin + c * (tile_w + kGap), top - 5);
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < cols; ++c) {
+      const torch::Tensor& image = c == 0 ? x[r] : outputs[static_cast<size_t>(c - 1)][r];
+      const cv::Rect where(kMargin + c * (tile_w + kGap), top + r * (tile_h + kGap), tile_w, tile_h);
+      enlarge(image_to_mat(image), factor).copyTo(canvas(where));
+    }
+  }
+  return canvas;
+}
+
 }  // namespace dpst::eval

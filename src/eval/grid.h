@@ -1,5 +1,6 @@
 // Image grids for a person to look at: per style, one row per val image with
 //   content | δ(x) | baseline ŷ | δ(baseline ŷ) | depth-preserving ŷ | δ(ŷ)
+// and, per multi-style trial, content | ŷ of style 1 | ŷ of style 2 | ...
 // Depth maps are min-max normalised per map and drawn with OpenCV's turbo colormap,
 // near = red, far = blue (the hourglass predicts larger values farther away, as Chen et
 // al.'s relative depth), with a legend bar. Small tiles are enlarged by an integer
@@ -9,6 +10,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <opencv2/core.hpp>
 #include <torch/types.h>
@@ -33,5 +35,10 @@ struct GridLabels {
 // min_tile: tiles are enlarged by the smallest integer factor reaching this side.
 cv::Mat render_grid(const Stylized& baseline, const Stylized& preserving, const GridLabels& labels,
                     int min_tile = 128);
+
+// A multi-style f_W's styles side by side: one row per image, content x then each
+// style's ŷ (outputs[s], (B, 3, H, W) like x), headed by the style names.
+cv::Mat render_styles_grid(const torch::Tensor& x, const std::vector<torch::Tensor>& outputs,
+                           const std::vector<std::string>& names, const std::string& title, int min_tile = 128);
 
 }  // namespace dpst::eval

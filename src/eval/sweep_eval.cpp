@@ -29,6 +29,39 @@ bool grid_pair(const std::vector<TrialEval>& rows, const std::string& style, con
   return *base && *dp;
 }
 
+// One result's f_W (a multi-style model's row) on x.
+Stylized stylize_row(const TrialEval& r, EvalResources& res, const torch::Tensor& x, const torch::Device& device) {
+  models::TransformNet net = load_evaluated_net(r);
+  net->to(device);
+  net->eval();
+  return stylize_with_depth(*net, *res.nets.depth.net, x);
+}
+
+// Per multi-style trial: its styles side by side on the same val images.
+void draw_style_grids(const std::vector<TrialEval>& rows, EvalResources& res, const torch::Tensor& x,
+                      const torch::Device& device, const fs::path& out, EvalRunResult& result) {
+  std::vector<std::string> trials;
+  for (const auto& r : rows)
+    if (r.style_row >= 0 && std::find(trials.begin(), trials.end(), r.id) == trials.end()) trials.push_back(r.id);
+  for (const auto& id : trials) {
+    std::vector<const TrialEval*> styles;
+    for (const auto& r : rows)
+      if (r.id == id) styles.push_back(&r);
+    std::sort(styles.begin(), styles.end(), [](const TrialEval* a, const TrialEval* b) { return a->style_row < b->style_row; });
+    std::vector<torch::Tensor> outputs;
+    std::vector<std::string> names;
+    for (const TrialEval* r : styles) {
+      outputs.push_back(stylize_row(*r, res, x, device).y);
+      names.push_back(r->style);
+    }
+    const std::string title = id + ": one f_W, " + std::to_string(styles.size()) + " styles, " +
+                              std::to_string(x.size(0)) + " val images";
+    const fs::path file = out / ("grid-styles-" + id + ".png");
+    data::save_image(render_styles_grid(x.to(torch::kCPU), outputs, names, title), file);
+    result.files.push_back(file);
+  }
+}
+
 void draw_grids(const std::vector<TrialEval>& rows, EvalResources& res, const EvalRunOptions& o, const fs::path& out,
                 EvalRunResult& result) {
   std::vector<std::string> styles;
@@ -45,12 +78,7 @@ void draw_grids(const std::vector<TrialEval>& rows, EvalResources& res, const Ev
                              "': it needs a λ3 = 0 trial and a λ3 > 0 trial of that style");
       continue;
     }
-    auto run = [&](const TrialEval& r) {
-      models::TransformNet net = models::load_transform_net(trial_folder::TrialFolder(r.dir).model_file());
-      net->to(o.device);
-      net->eval();
-      return stylize_with_depth(*net, *res.nets.depth.net, x);
-    };
+    auto run = [&](const TrialEval& r) { return stylize_row(r, res, x, o.device); };
     GridLabels labels;
     // Trial ids carry lambda3 already; the title must fit the 6 tiles of one row.
     labels.title = style + ": " + base->id + " vs " + dp->id + ", " + std::to_string(n) + " val images";
@@ -60,6 +88,7 @@ void draw_grids(const std::vector<TrialEval>& rows, EvalResources& res, const Ev
     data::save_image(render_grid(run(*base), run(*dp), labels), file);
     result.files.push_back(file);
   }
+  draw_style_grids(rows, res, x, o.device, out, result);
 }
 
 // Loss curves: each finished trial's curves.png and, for a sweep, one overlay beside the
@@ -112,7 +141,7 @@ EvalRunResult run_eval(const EvalRunOptions& o) {
                o.target.string() << ": no finished trials (no <trial>/FINISHED); is this a sweep folder?");
     for (const auto& dir : trials) {
       try {
-        result.rows.push_back(evaluate_trial(dir, to, &res));
+        for (auto& row : evaluate_trial(dir, to, &res)) result.rows.push_back(std::move(row));
       } catch (const Error& e) {
         // Which trial failed matters more than where in the code.
         throw Error("trial " + dir.filename().string() + ": " + e.what(), e.exit_code(), e.where());
@@ -129,7 +158,7 @@ EvalRunResult run_eval(const EvalRunOptions& o) {
     DPST_CHECK(fs::exists(config_file), ConfigError,
                o.target.string() << ": no config.yaml beside the model; pass --config with the trial's config");
     const config::Config config = load_trial_config(config_file);
-    result.rows.push_back(evaluate_model(o.target, config, to, &res));
+    result.rows = evaluate_model(o.target, config, to, &res);
     how.config_hash = result.rows.front().config_hash;
     if (out.empty()) out = fs::absolute(o.target).parent_path();
   }

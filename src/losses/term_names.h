@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <string>
 #include <string_view>
 
 namespace dpst::losses {
@@ -17,6 +18,14 @@ inline int term_index(std::string_view name) {
   for (int i = 0; i < kNumTerms; ++i)
     if (name == kTermNames[static_cast<size_t>(i)]) return i;
   return -1;
+}
+
+// A multi-style trial also reports its style term per style, under "style_<style name>"
+// (metrics.jsonl, progress.yml, the sweep summary), after the terms above.
+inline constexpr std::string_view kPerStylePrefix = "style_";
+inline std::string per_style_term(std::string_view style) { return std::string(kPerStylePrefix) + std::string(style); }
+inline bool is_per_style_term(std::string_view name) {
+  return name.size() > kPerStylePrefix.size() && name.substr(0, kPerStylePrefix.size()) == kPerStylePrefix;
 }
 
 }  // namespace dpst::losses

@@ -44,18 +44,34 @@ torch::Tensor feature_mse(const Taps& out, const Taps& target, const TapNames& l
   return total;
 }
 
-torch::Tensor style_loss(const Taps& out, const std::map<std::string, torch::Tensor>& style_grams,
-                         const TapNames& layers) {
+namespace {
+
+// Σ over layers of reduce((G(out) − G_style)²); reduce is a mean over everything, or per image.
+template <typename Reduce>
+torch::Tensor sum_over_style_layers(const Taps& out, const std::map<std::string, torch::Tensor>& style_grams,
+                                    const TapNames& layers, const Reduce& reduce) {
   DPST_CHECK(!layers.empty(), InternalError, "style loss: no layers");
   torch::Tensor total;
   for (const auto& name : layers) {
     const torch::Tensor g = gram(tap(out, name, "output", "style"));
     auto it = style_grams.find(name);
     DPST_CHECK(it != style_grams.end(), InternalError, "style loss: no style Gram for '" << name << "'");
-    torch::Tensor term = (g - it->second).pow(2).mean();  // broadcasts a (1, C, C) target over B
+    torch::Tensor term = reduce((g - it->second).pow(2));  // broadcasts a (1, C, C) target over B
     total = total.defined() ? total + term : term;
   }
   return total;
+}
+
+}  // namespace
+
+torch::Tensor style_loss(const Taps& out, const std::map<std::string, torch::Tensor>& style_grams,
+                         const TapNames& layers) {
+  return sum_over_style_layers(out, style_grams, layers, [](const torch::Tensor& d) { return d.mean(); });
+}
+
+torch::Tensor style_loss_per_image(const Taps& out, const std::map<std::string, torch::Tensor>& style_grams,
+                                   const TapNames& layers) {
+  return sum_over_style_layers(out, style_grams, layers, [](const torch::Tensor& d) { return d.mean({1, 2}); });
 }
 
 torch::Tensor tv_loss(const torch::Tensor& y) {

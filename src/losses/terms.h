@@ -30,6 +30,11 @@ inline torch::Tensor depth_loss(const Taps& out, const Taps& target, const TapNa
 // Σ over layers of mean over B·C·C of (G(out) − G_style)², G_style (1, C, C) or (B, C, C).
 torch::Tensor style_loss(const Taps& out, const std::map<std::string, torch::Tensor>& style_grams,
                          const TapNames& layers);
+// The same per image: (B), element b = Σ over layers of mean over C·C of (G(out)_b − G_style_b)²,
+// with G_style (B, C, C), each image's own style's Gram (a multi-style trial). Its mean is
+// style_loss.
+torch::Tensor style_loss_per_image(const Taps& out, const std::map<std::string, torch::Tensor>& style_grams,
+                                   const TapNames& layers);
 
 // mean over the horizontal neighbour differences of (ŷ[..., x+1] − ŷ[..., x])²
 // plus mean over the vertical ones of (ŷ[..., y+1, :] − ŷ[..., y, :])².

@@ -40,6 +40,17 @@ std::map<std::string, torch::Tensor> style_grams(models::Vgg16& vgg, const torch
   return out;
 }
 
+std::map<std::string, torch::Tensor> style_grams(models::Vgg16& vgg, const std::vector<torch::Tensor>& style_images,
+                                                 const TapNames& layers) {
+  DPST_CHECK(!style_images.empty(), InternalError, "style_grams: no style images");
+  std::map<std::string, std::vector<torch::Tensor>> rows;
+  for (const auto& image : style_images)
+    for (auto& [name, g] : style_grams(vgg, image, layers)) rows[name].push_back(g);
+  std::map<std::string, torch::Tensor> out;
+  for (auto& [name, list] : rows) out.emplace(name, list.size() == 1 ? list.front() : torch::cat(list, 0));
+  return out;
+}
+
 const torch::Tensor& LossTerms::operator[](std::string_view name) const {
   const torch::Tensor* slots[] = {&content, &style, &depth, &tv, &total};  // kTermNames' order
   static_assert(sizeof slots / sizeof slots[0] == kNumTerms, "one slot per term name");
@@ -65,12 +76,17 @@ TrialLoss::TrialLoss(LossWeights weights, LossLayers layers, std::map<std::strin
   if (weights_.style > 0)
     for (const auto& name : layers_.style)
       DPST_CHECK(style_grams_.count(name), InternalError, "TrialLoss: no style Gram for layer '" << name << "'");
+  if (!style_grams_.empty()) styles_ = style_grams_.begin()->second.size(0);
+  for (const auto& [name, g] : style_grams_)
+    DPST_CHECK(g.dim() == 3 && g.size(0) == styles_, InternalError,
+               "TrialLoss: the style Grams of '" << name << "' are " << g.sizes() << ", expected (" << styles_ << ", C, C)");
 }
 
-TrialLoss TrialLoss::from_config(const config::LossConfig& loss, models::Vgg16& vgg, const torch::Tensor& style_image) {
+TrialLoss TrialLoss::from_config(const config::LossConfig& loss, models::Vgg16& vgg,
+                                 const std::vector<torch::Tensor>& style_images) {
   const LossWeights w{loss.content_weight, loss.style_weight, loss.depth_weight, loss.tv_weight};
   const LossLayers l{loss.content_layers, loss.style_layers, loss.depth_layers};
-  return TrialLoss(w, l, style_grams(vgg, style_image, l.style));
+  return TrialLoss(w, l, style_grams(vgg, style_images, l.style));
 }
 
 TapNames TrialLoss::vgg_taps() const {
@@ -83,7 +99,14 @@ TapNames TrialLoss::vgg_taps() const {
 TapNames TrialLoss::depth_taps() const { return weights_.depth > 0 ? layers_.depth : TapNames{}; }
 
 LossTerms TrialLoss::operator()(const torch::Tensor& y_hat, const Taps& vgg_out, const Taps& depth_out,
-                                const Targets& targets) const {
+                                const Targets& targets, const torch::Tensor& style_of) const {
+  // Per image when the caller says which style each image trains (a multi-style f_W, even
+  // one that trains a single added style); a plain one-style trial keeps the batch mean.
+  const bool per_style = style_of.defined();
+  DPST_CHECK(styles_ == 1 || per_style, InternalError,
+             "TrialLoss: a trial of " << styles_ << " styles needs the style of each image");
+  DPST_CHECK(!per_style || (style_of.dim() == 1 && style_of.size(0) == y_hat.size(0)), InternalError,
+             "TrialLoss: style_of must give one style per image (" << y_hat.size(0) << "), got " << style_of.sizes());
   auto has_all = [](const Taps& taps, const TapNames& names) {
     return !names.empty() &&
            std::all_of(names.begin(), names.end(), [&](const std::string& n) { return taps.count(n) > 0; });
@@ -102,8 +125,15 @@ LossTerms TrialLoss::operator()(const torch::Tensor& y_hat, const Taps& vgg_out,
   };
   add(t.content, weights_.content, has_all(vgg_out, layers_.content) && has_all(targets.content, layers_.content),
       "content", [&] { return content_loss(vgg_out, targets.content, layers_.content); });
-  add(t.style, weights_.style, has_all(vgg_out, layers_.style), "style",
-      [&] { return style_loss(vgg_out, style_grams_, layers_.style); });
+  add(t.style, weights_.style, has_all(vgg_out, layers_.style), "style", [&] {
+    if (!per_style) return style_loss(vgg_out, style_grams_, layers_.style);
+    // Each image against its own style's Grams: the (B, C, C) rows of the stacked targets.
+    std::map<std::string, torch::Tensor> own;
+    for (const auto& name : layers_.style) own.emplace(name, style_grams_.at(name).index_select(0, style_of));
+    const torch::Tensor per_image = style_loss_per_image(vgg_out, own, layers_.style);
+    t.style_per_image = per_image.detach();
+    return per_image.mean();
+  });
   add(t.depth, weights_.depth, has_all(depth_out, layers_.depth) && has_all(targets.depth, layers_.depth), "depth",
       [&] { return depth_loss(depth_out, targets.depth, layers_.depth); });
   add(t.tv, weights_.tv, true, "tv", [&] { return tv_loss(y_hat); });

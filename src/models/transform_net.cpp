@@ -125,6 +125,15 @@ std::vector<torch::Tensor> TransformNetImpl::trained_parameters() const {
   return out;
 }
 
+std::vector<std::string> TransformNetImpl::style_row_parameters() const {
+  std::vector<std::string> names;
+  for (const auto& item : named_parameters()) {
+    const std::string& key = item.key();  // in1.weight, res2.in1.bias; convs are conv*/deconv*
+    if (key.rfind("in", 0) == 0 || key.find(".in") != std::string::npos) names.push_back(key);
+  }
+  return names;
+}
+
 torch::Tensor TransformNetImpl::forward(const torch::Tensor& x) {
   DPST_CHECK(options_.styles == 1, InputError,
              "this f_W holds " << options_.styles << " styles: say which (style weights, or dpst-stylize --style)");
@@ -196,6 +205,28 @@ TransformNet blended(const TransformNetImpl& net, const torch::Tensor& style_wei
     item.value().copy_(value);
   }
   out->to(net.parameters().front().device());
+  return out;
+}
+
+TransformNet with_added_styles(const TransformNetImpl& base, int64_t added) {
+  DPST_CHECK(added >= 1, InternalError, "with_added_styles: no style to add");
+  const int64_t n0 = base.options().styles;
+  TransformNetOptions options = base.options();
+  options.styles = n0 + added;
+  TransformNet out(options);
+  torch::NoGradGuard no_grad;
+  const auto source = base.named_parameters();
+  const auto rows = out->style_row_parameters();
+  for (auto& item : out->named_parameters()) {
+    const torch::Tensor from = source[item.key()].to(torch::kCPU);
+    if (std::find(rows.begin(), rows.end(), item.key()) == rows.end()) {
+      item.value().copy_(from);
+      continue;
+    }
+    const torch::Tensor old_rows = from.view({n0, -1});
+    item.value().narrow(0, 0, n0).copy_(old_rows);
+    item.value().narrow(0, n0, added).copy_(old_rows.mean(0, /*keepdim=*/true).expand({added, -1}));
+  }
   return out;
 }
 

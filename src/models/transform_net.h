@@ -107,6 +107,9 @@ class TransformNetImpl : public torch::nn::Module {
   std::vector<std::string> normalised_away_parameters() const;
   // Every other parameter: what the trainer optimises and all-reduces.
   std::vector<torch::Tensor> trained_parameters() const;
+  // Names of the InstanceNorm weights and biases: the per-style rows of a multi-style net
+  // (everything else is shared by the styles).
+  std::vector<std::string> style_row_parameters() const;
 
  private:
   TransformNetOptions options_;
@@ -122,5 +125,10 @@ TORCH_MODULE(TransformNet);
 // (Dumoulin et al.'s blend; one-hot weights pick a row exactly). What dpst-stylize and the
 // exporters run, so every tool that loads a TransformerNet loads each style and blend.
 TransformNet blended(const TransformNetImpl& net, const torch::Tensor& style_weights);
+
+// `base` with `added` more styles (Dumoulin et al.'s adding a style): the same shared
+// weights and style rows, then `added` new rows, each the mean of base's rows (training
+// starts from the average style). On the CPU.
+TransformNet with_added_styles(const TransformNetImpl& base, int64_t added);
 
 }  // namespace dpst::models

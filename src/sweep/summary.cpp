@@ -66,6 +66,12 @@ std::vector<std::string> trailing_columns() {
   return cols;
 }
 
+// A loss column: a term of kTermNames, or a multi-style trial's style term of one style.
+bool is_loss_column(const std::string& column) {
+  const auto& losses = summary_loss_columns();
+  return std::find(losses.begin(), losses.end(), column) != losses.end() || losses::is_per_style_term(column);
+}
+
 std::string utc_now() {
   const std::time_t now = std::time(nullptr);
   std::tm tm{};
@@ -98,6 +104,7 @@ using Row = std::map<std::string, std::string>;
 
 struct Table {
   std::vector<std::string> swept;  // swept-key columns, in first-seen order
+  std::vector<std::string> per_style;  // style_<name> columns of multi-style trials, in first-seen order
   std::map<std::string, Row> rows;  // by trial id: sorted
 };
 
@@ -120,7 +127,7 @@ Table read_table(const fs::path& csv) {
   for (const auto& col : header) {
     const bool fixed = std::find(kLeading.begin(), kLeading.end(), col) != kLeading.end() ||
                        std::find(trailing.begin(), trailing.end(), col) != trailing.end();
-    if (!fixed) table.swept.push_back(col);
+    if (!fixed) (losses::is_per_style_term(col) ? table.per_style : table.swept).push_back(col);
   }
   for (size_t r = 1; r < parsed->size(); ++r) {
     Row row;
@@ -133,8 +140,12 @@ Table read_table(const fs::path& csv) {
 std::vector<std::string> all_columns(const Table& table) {
   std::vector<std::string> cols = kLeading;
   cols.insert(cols.end(), table.swept.begin(), table.swept.end());
+  // steps and the loss columns, then the per-style ones, then the rest.
   const auto trailing = trailing_columns();
-  cols.insert(cols.end(), trailing.begin(), trailing.end());
+  const auto after_losses = trailing.begin() + 1 + static_cast<std::ptrdiff_t>(summary_loss_columns().size());
+  cols.insert(cols.end(), trailing.begin(), after_losses);
+  cols.insert(cols.end(), table.per_style.begin(), table.per_style.end());
+  cols.insert(cols.end(), after_losses, trailing.end());
   return cols;
 }
 
@@ -153,8 +164,7 @@ std::string csv_text(const Table& table) {
 }
 
 std::string md_cell(const std::string& column, const std::string& value) {
-  const auto& losses = summary_loss_columns();
-  if (std::find(losses.begin(), losses.end(), column) != losses.end()) {
+  if (is_loss_column(column)) {
     if (value.empty()) return "-";
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.4g", std::strtod(value.c_str(), nullptr));
@@ -179,7 +189,11 @@ std::string md_text(const fs::path& sweep_dir, const Table& table, const std::st
   if (!made_by.empty()) os << made_by << (made_by.back() == '\n' ? "" : "\n") << "\n";
   os << table.rows.size() << " trials recorded: " << finished << " finished, " << table.rows.size() - finished
      << " failed. Losses are the final values of each trial: content, style, depth and tv raw "
-        "(unweighted), total the weighted sum that was minimised; summary.csv has them at full precision.\n\n";
+        "(unweighted), total the weighted sum that was minimised; summary.csv has them at full precision.";
+  if (!table.per_style.empty())
+    os << " A multi-style trial's style_<name> columns are its style term per style, over the images of that "
+          "style in its last log window.";
+  os << "\n\n";
   const auto cols = all_columns(table);
   std::string rule;
   os << "|";
@@ -216,8 +230,9 @@ void record_result(const fs::path& sweep_dir, const Trial& trial, const TrialRes
              "trial " << trial.id << ": summary status must be finished or failed (got '" << result.status << "')");
   const auto& loss_cols = summary_loss_columns();
   for (const auto& [name, value] : result.losses) {
-    DPST_CHECK(std::find(loss_cols.begin(), loss_cols.end(), name) != loss_cols.end(), InternalError,
-               "trial " << trial.id << ": '" << name << "' is not a summary loss column (" << joined(loss_cols, ", ") << ")");
+    DPST_CHECK(is_loss_column(name), InternalError,
+               "trial " << trial.id << ": '" << name << "' is not a summary loss column (" << joined(loss_cols, ", ")
+                        << " or " << losses::kPerStylePrefix << "<style>)");
   }
   std::error_code ec;
   fs::create_directories(sweep_dir, ec);
@@ -237,6 +252,12 @@ void record_result(const fs::path& sweep_dir, const Trial& trial, const TrialRes
     const auto it = result.losses.find(c);
     row[c] = it == result.losses.end() ? "" : format_loss(it->second);
   }
+  for (const auto& [name, value] : result.losses) {
+    if (!losses::is_per_style_term(name)) continue;
+    row[name] = format_loss(value);
+    if (std::find(table.per_style.begin(), table.per_style.end(), name) == table.per_style.end())
+      table.per_style.push_back(name);
+  }
   row["loss_nets"] = loss_nets_text(trial.config);
   row["finished_at"] = utc_now();
   row["note"] = result.note;
@@ -253,9 +274,8 @@ TrialResult result_from_folder(const std::filesystem::path& trial_dir, bool fail
   r.status = failed ? "failed" : "finished";
   if (const auto progress = failed ? folder.progress() : folder.finished()) {
     r.steps = progress->step;
-    const auto& columns = summary_loss_columns();
     for (const auto& [name, value] : progress->terms) {
-      if (std::find(columns.begin(), columns.end(), name) != columns.end()) r.losses[name] = value;
+      if (is_loss_column(name)) r.losses[name] = value;
     }
   }
   if (failed) r.note = folder.failure();

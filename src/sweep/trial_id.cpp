@@ -24,6 +24,13 @@ std::string sanitize(const std::string& text) {
   return out;
 }
 
+// Each style stem sanitized on its own, joined by '+' (which a stem itself never gives).
+std::string sanitized_stems(const std::vector<std::filesystem::path>& paths) {
+  std::string out;
+  for (const auto& p : paths) out += (out.empty() ? "" : "+") + sanitize(p.stem().string());
+  return out;
+}
+
 // The shortest text that reads back as the same double, in %g style, made compact:
 // 1e5, 2.8e5, 1e-7, 0.001, 12345.678 (format_value's 100000.0 is long in a name).
 std::string compact_float(double v) {
@@ -41,7 +48,11 @@ std::string compact_float(double v) {
 
 // What a value contributes to the hash: stable across machines (see trial_id.h).
 std::string hashed_text(const config::KeySpec& spec, const config::Value& v) {
-  if (spec.type == KeyType::Path) return std::filesystem::path(std::get<std::string>(v)).filename().string();
+  if (spec.type == KeyType::Path || spec.type == KeyType::PathOrList) {
+    std::string names;  // one path: its file name, as before lists existed; several: joined by '+'
+    for (const auto& p : config::paths_of(v)) names += (names.empty() ? "" : "+") + p.filename().string();
+    return names;
+  }
   return config::format_value(spec, v);
 }
 
@@ -50,6 +61,7 @@ std::string readable_value(const config::KeySpec& spec, const config::Value& v) 
   switch (spec.type) {
     case KeyType::Float: return compact_float(std::get<double>(v));
     case KeyType::Path: return std::filesystem::path(std::get<std::string>(v)).stem().string();
+    case KeyType::PathOrList: return sanitized_stems(config::paths_of(v));  // candy+mosaic+wave
     case KeyType::StringList: {
       const auto& items = std::get<std::vector<std::string>>(v);
       if (items.empty()) return "none";
@@ -86,17 +98,19 @@ std::string make_trial_id(const std::vector<std::pair<std::string, config::Value
     DPST_CHECK(spec != nullptr, InternalError, "swept key '" << key << "' is not in the registry");
     canonical += key + "=" + hashed_text(*spec, value) + ";";
     const std::string abbr = id_abbreviation(key);
-    const std::string text = readable_value(*spec, value);
+    // Sanitized part by part: a list of styles keeps its '+' separators.
+    const std::string text =
+        spec->type == KeyType::PathOrList ? readable_value(*spec, value) : sanitize(readable_value(*spec, value));
     // "d2.8e5" reads well; a word value gets a separator: "dl_output".
     const bool separate = !abbr.empty() && !text.empty() &&
                           !(std::isdigit(static_cast<unsigned char>(text[0])) || text[0] == '-');
     readable += (readable.empty() ? "" : "-") + abbr + (separate ? "_" : "") + text;
   }
-  std::string id = sanitize(readable);
-  while (!id.empty() && (id[0] == '.' || id[0] == '-')) id.erase(0, 1);  // no hidden or option-like names
+  std::string id = readable;
+  while (!id.empty() && (id[0] == '.' || id[0] == '-' || id[0] == '+')) id.erase(0, 1);  // no hidden or option-like names
   const std::string hash = hex8(fnv1a32(canonical));
   if (id.size() > kMaxIdLength - hash.size() - 1) id.resize(kMaxIdLength - hash.size() - 1);
-  while (!id.empty() && (id.back() == '-' || id.back() == '.')) id.pop_back();
+  while (!id.empty() && (id.back() == '-' || id.back() == '.' || id.back() == '+')) id.pop_back();
   return id.empty() ? hash : id + "-" + hash;
 }
 

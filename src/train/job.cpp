@@ -52,10 +52,11 @@ void prepare_run_folder(const fs::path& dir, const JobOptions& options, bool lea
 void evaluate_finished_trial(const fs::path& dir, const torch::Device& device, eval::EvalResources* resources) {
   eval::TrialEvalOptions options;
   options.device = device;
-  const eval::TrialEval e = eval::evaluate_trial(dir, options, resources);
-  spdlog::info("trial {}: val ordinal depth agreement {:.4f}, depth Pearson {:.4f}, gray SSIM {:.4f} ({})",
-               e.id, e.metrics.ordinal_agreement, e.metrics.depth_pearson, e.metrics.ssim_gray,
-               trial_folder::TrialFolder(dir).eval_file().string());
+  for (const eval::TrialEval& e : eval::evaluate_trial(dir, options, resources)) {
+    spdlog::info("trial {}{}: val ordinal depth agreement {:.4f}, depth Pearson {:.4f}, gray SSIM {:.4f} ({})", e.id,
+                 e.style_row >= 0 ? ", style " + e.style : std::string(), e.metrics.ordinal_agreement,
+                 e.metrics.depth_pearson, e.metrics.ssim_gray, trial_folder::TrialFolder(dir).eval_file().string());
+  }
 }
 
 struct Groups {

@@ -33,15 +33,34 @@ losses::Targets PackStep::targets_of(const torch::Tensor& x) {
                                  depth_taps_);
 }
 
-double PackStep::forward_backward(const std::vector<int>& group, const torch::Tensor& x,
+torch::Tensor style_of_images(int64_t step, int64_t global_batch, int64_t first_image, int64_t batch, int64_t styles,
+                              torch::Device device) {
+  DPST_CHECK(step >= 1 && styles >= 1 && batch >= 1, InternalError, "style_of_images: bad step, batch or styles");
+  const int64_t start = ((step - 1) % styles) * (global_batch % styles) + first_image;  // no overflow on long runs
+  return ((torch::arange(batch, torch::kLong) + start) % styles).to(device);
+}
+
+double PackStep::forward_backward(const std::vector<int>& group, const torch::Tensor& x, int64_t step,
                                   const losses::Targets& targets, std::vector<losses::LossTerms>& terms) {
   const int64_t batch = x.size(0);
   const bool one = group.size() == 1;
   std::vector<torch::Tensor> outputs;
+  std::vector<torch::Tensor> style_of(runs_.size());  // per multi-style trial: each image's trained style
   models::Taps vgg_out, depth_out;
   {
     AutocastScope autocast(settings_.device, settings_.bf16);
-    for (int m : group) outputs.push_back(runs_[m].net->forward(x));
+    for (int m : group) {
+      TrialRun& r = runs_[m];
+      if (!r.multi_style()) {
+        outputs.push_back(r.net->forward(x));
+        continue;
+      }
+      style_of[m] = style_of_images(step, settings_.global_batch, settings_.first_image, batch, r.loss->styles(),
+                                    settings_.device);
+      const int64_t rows = static_cast<int64_t>(r.style_names.size());
+      const torch::Tensor one_hot = torch::one_hot(style_of[m] + r.first_trained_style, rows).to(torch::kFloat);
+      outputs.push_back(r.net->forward(x, one_hot));
+    }
     phases_.mark("f_w_forward");
     const torch::Tensor y = one ? outputs.front() : torch::cat(outputs, 0);
     vgg_out = nets_.vgg.net->forward_taps(y, vgg_taps_);
@@ -49,8 +68,14 @@ double PackStep::forward_backward(const std::vector<int>& group, const torch::Te
   }
   for (size_t i = 0; i < group.size(); ++i) {
     const int64_t begin = static_cast<int64_t>(i) * batch;
-    terms[group[i]] = (*runs_[group[i]].loss)(outputs[i], one ? vgg_out : models::slice_taps(vgg_out, begin, batch),
-                                              one ? depth_out : models::slice_taps(depth_out, begin, batch), targets);
+    const int m = group[i];
+    terms[m] = (*runs_[m].loss)(outputs[i], one ? vgg_out : models::slice_taps(vgg_out, begin, batch),
+                                one ? depth_out : models::slice_taps(depth_out, begin, batch), targets, style_of[m]);
+    if (style_of[m].defined() && terms[m].style_per_image.defined()) {
+      // The log window's per-style sums (pack_trainer.cpp reports their group means).
+      runs_[m].style_sum.index_add_(0, style_of[m], terms[m].style_per_image.to(torch::kDouble));
+      runs_[m].style_images.index_add_(0, style_of[m], torch::ones({batch}, runs_[m].style_images.options()));
+    }
   }
   phases_.mark("loss_forward");
 
@@ -101,9 +126,9 @@ StepOutcome PackStep::run(const torch::Tensor& x, int64_t step) {
   const losses::Targets targets = targets_of(x);
   phases_.mark("targets");
   if (settings_.joint) {
-    out.comm_exposed_ms += forward_backward(active, x, targets, out.terms);
+    out.comm_exposed_ms += forward_backward(active, x, step, targets, out.terms);
   } else {
-    for (int m : active) out.comm_exposed_ms += forward_backward({m}, x, targets, out.terms);
+    for (int m : active) out.comm_exposed_ms += forward_backward({m}, x, step, targets, out.terms);
   }
 
   const auto agreement_start = std::chrono::steady_clock::now();

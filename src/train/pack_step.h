@@ -10,6 +10,9 @@
 //       or Inf term on any rank. Such a trial is marked FAILED and does not step; its
 //       backward still ran above, so every rank ran the same collectives.
 //   Adam step of each trial that steps.
+// A multi-style trial's f_W gets each image's style as a one-hot row (style_of_images):
+// the assignment depends only on the step and the image's place in the global batch.
+
 // Only one group's graph is alive at a time, so per-trial packs keep memory flat in the
 // pack size while joint packs fill a GPU with one large batch.
 #pragma once
@@ -32,7 +35,16 @@ struct PackStepSettings {
   bool joint = false;   // sweep.pack_frozen_pass resolved for this device and pack
   bool bf16 = false;    // train.precision: forward passes under bf16 autocast
   bool leader = false;  // group rank 0: writes FAILED markers
+  int64_t global_batch = 1;  // images per step over the group (batch_size x ranks)
+  int64_t first_image = 0;   // this rank's first image in the global batch (rank x batch_size)
 };
+
+// The style (0..styles-1) of each of this rank's `batch` images at step `step` (1-based):
+// image g of the global batch trains style ((step − 1)·global_batch + g) mod styles, with
+// g = first_image + k as the sampler lays the batch out. So G ranks × b train what 1 rank ×
+// G·b trains, a resumed run what a straight one does, and the styles take turns evenly.
+torch::Tensor style_of_images(int64_t step, int64_t global_batch, int64_t first_image, int64_t batch, int64_t styles,
+                              torch::Device device);
 
 struct StepOutcome {
   bool stop = false;                      // a stop signal reached some rank of the group
@@ -58,8 +70,8 @@ class PackStep {
   models::TapNames vgg_taps_, depth_taps_;  // what the pack's trials need, together
 
   losses::Targets targets_of(const torch::Tensor& x);
-  double forward_backward(const std::vector<int>& group, const torch::Tensor& x, const losses::Targets& targets,
-                          std::vector<losses::LossTerms>& terms);
+  double forward_backward(const std::vector<int>& group, const torch::Tensor& x, int64_t step,
+                          const losses::Targets& targets, std::vector<losses::LossTerms>& terms);
   std::vector<std::vector<std::string>> agree(const std::vector<losses::LossTerms>& terms,
                                               const std::vector<int>& active, bool* stop);
 };

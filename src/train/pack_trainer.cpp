@@ -31,6 +31,7 @@
 #include "train/phase_timer.h"
 #include "train/settings_table.h"
 #include "train/step_timer.h"
+#include "train/trial_net.h"
 #include "train/trial_state.h"
 
 namespace dpst::train {
@@ -70,6 +71,15 @@ std::string terms_text(const TermValues& values) {
     if (!out.empty()) out += std::string(name) == "total" ? " | " : " ";
     out += std::string(name) + " " + loss_text(values.at(name));
   }
+  return out;
+}
+
+// " | styles candy 1.2e-03 wave 3.4e-03": a multi-style trial's style term per style.
+std::string per_style_text(const TrialRun& r) {
+  if (!r.multi_style()) return "";
+  std::string out = " | styles";
+  for (size_t s = static_cast<size_t>(r.first_trained_style); s < r.style_names.size(); ++s)
+    out += " " + r.style_names[s] + " " + loss_text(r.last.at(losses::per_style_term(r.style_names[s])));
   return out;
 }
 
@@ -155,24 +165,29 @@ class PackTrainer {
       // Seeded on every rank, then rank 0's weights are broadcast: identical starts even if
       // a platform's RNG differed.
       torch::manual_seed(static_cast<uint64_t>(c.run().seed));
-      r.net = models::TransformNet(models::TransformNetOptions{c.model().width, c.model().residual_blocks});
-      r.net->to(ctx_.device);
-      for (auto& t : state_tensors(*r.net)) {
+      TrialNet built = make_trial_net(c);
+      built.net->to(ctx_.device);
+      for (auto& t : state_tensors(*built.net)) {
         torch::NoGradGuard no_grad;
         comm_.broadcast(t, 0);
       }
-      // Parameters that cannot change the output are left alone (transform_net.h says why).
-      const auto skip = r.net->normalised_away_parameters();
-      for (const auto& item : r.net->named_parameters()) {
-        if (std::find(skip.begin(), skip.end(), item.key()) != skip.end()) item.value().set_requires_grad(false);
-      }
-      const std::vector<torch::Tensor> trained = r.net->trained_parameters();
+      const std::vector<torch::Tensor> trained = freeze_untrained(built, !c.model().extend_from.empty());
+      r.net = built.net;
+      r.style_names = built.style_names;
+      r.first_trained_style = built.first_trained_style;
       r.adam = std::make_unique<torch::optim::Adam>(trained, torch::optim::AdamOptions(c.optim().lr));
-      const auto style = data::load_style_image(c.loss().style_image, c.loss().style_size).to(ctx_.device);
-      r.loss = std::make_unique<losses::TrialLoss>(losses::TrialLoss::from_config(c.loss(), nets_.vgg.net, style));
+      std::vector<torch::Tensor> styles;
+      for (const auto& image : c.loss().style_images)
+        styles.push_back(data::load_style_image(image, c.loss().style_size).to(ctx_.device));
+      r.loss = std::make_unique<losses::TrialLoss>(losses::TrialLoss::from_config(c.loss(), nets_.vgg.net, styles));
+      if (r.multi_style()) {
+        const auto sums = torch::TensorOptions().dtype(torch::kDouble).device(ctx_.device);
+        r.style_sum = torch::zeros({r.loss->styles()}, sums);
+        r.style_images = torch::zeros({r.loss->styles()}, sums);
+      }
       r.reducer = std::make_unique<dist::GradientReducer>(trained, comm_, c.train().bucket_mb, "trial " + spec.id);
       r.store = std::make_unique<CheckpointStore>(r.folder().checkpoints(), static_cast<int>(c.train().keep_checkpoints));
-      for (const char* name : kTermNames) r.last[name] = 0.0;
+      for (const auto& name : reported_terms(r)) r.last[name] = 0.0;
       runs_.push_back(std::move(r));
     }
     const std::string& pass = base_.sweep().pack_frozen_pass;
@@ -182,6 +197,8 @@ class PackTrainer {
     step_settings_.joint = runs_.size() > 1 && (pass == "joint" || (pass == "auto" && ctx_.device.is_cuda()));
     step_settings_.bf16 = base_.train().precision == "bf16";
     step_settings_.leader = leader();
+    step_settings_.global_batch = global_batch_;
+    step_settings_.first_image = comm_.rank() * base_.train().batch_size;
   }
 
   void resume_or_start() {
@@ -271,8 +288,38 @@ class PackTrainer {
 
   trial_folder::Progress progress_of(const TrialRun& r, const std::string& status) const {
     trial_folder::Progress p{r.label(), status, step_, iterations_, cursor_.epoch, cursor_.batch, images_seen_, {}};
-    for (const char* name : kTermNames) p.terms.emplace_back(name, r.last.at(name));
+    for (const auto& name : reported_terms(r)) p.terms.emplace_back(name, r.last.at(name));
     return p;
+  }
+
+  // The trained styles of a multi-style trial, in row order.
+  static std::vector<std::string> trained_styles(const TrialRun& r) {
+    if (!r.multi_style()) return {};
+    return {r.style_names.begin() + r.first_trained_style, r.style_names.end()};
+  }
+  // kTermNames, then a multi-style trial's style term per trained style.
+  static std::vector<std::string> reported_terms(const TrialRun& r) {
+    std::vector<std::string> names(kTermNames.begin(), kTermNames.end());
+    for (const auto& style : trained_styles(r)) names.push_back(losses::per_style_term(style));
+    return names;
+  }
+
+  // A multi-style trial's style term per trained style over the images of the log window
+  // (group means), then the window starts again. NaN for a style no image of the window had.
+  void take_per_style_terms(TrialRun& r, bool reset) {
+    if (!r.multi_style()) return;
+    auto both = torch::cat({r.style_sum, r.style_images});
+    if (comm_.size() > 1) comm_.allreduce_mean(both);  // the ratio of two means is the ratio of the sums
+    const torch::Tensor host = both.cpu();
+    const int64_t n = r.loss->styles();
+    const auto v = host.accessor<double, 1>();
+    const auto styles = trained_styles(r);
+    for (int64_t s = 0; s < n; ++s)
+      r.last[losses::per_style_term(styles[static_cast<size_t>(s)])] = v[n + s] > 0 ? v[s] / v[n + s] : std::nan("");
+    if (reset) {
+      r.style_sum.zero_();
+      r.style_images.zero_();
+    }
   }
 
   void log_progress(const StepOutcome& outcome, const StepTimer::Window& window) {
@@ -294,15 +341,17 @@ class PackTrainer {
     for (int m : outcome.stepped) {
       TrialRun& r = runs_[m];
       for (int j = 0; j < kNumTerms; ++j) r.last[kTermNames[j]] = mean[m][j];
-      spdlog::info("{}step {}/{} | {} | {:.1f} img/s | ETA {}", k > 1 ? "[" + r.label() + "] " : std::string(), step_,
-                   iterations_, terms_text(r.last), images_per_s, format_duration(window.eta_seconds));
+      // A stop between log steps prints a line but keeps the window, as it adds no record.
+      take_per_style_terms(r, /*reset=*/at_log_step());
+      spdlog::info("{}step {}/{} | {}{} | {:.1f} img/s | ETA {}", k > 1 ? "[" + r.label() + "] " : std::string(), step_,
+                   iterations_, terms_text(r.last), per_style_text(r), images_per_s, format_duration(window.eta_seconds));
       if (!leader()) continue;
       r.folder().write_progress(progress_of(r, "training"));
       // A stop signal between two log steps prints the line above but adds no record: a
       // requeued run's metrics.jsonl then holds exactly a straight run's steps.
       if (!at_log_step()) continue;
       std::vector<std::pair<std::string, double>> fields;
-      for (const char* name : kTermNames) fields.emplace_back(name, r.last.at(name));
+      for (const auto& name : reported_terms(r)) fields.emplace_back(name, r.last.at(name));
       // optim.lr is per trial (each trial's Adam has its own); the pack-wide keys are not.
       fields.insert(fields.end(), {{"lr", r.spec->config.optim().lr},
                                    {"images_per_s", images_per_s},
@@ -350,7 +399,7 @@ class PackTrainer {
     for (auto& r : runs_) {
       result.losses.push_back(r.last);
       if (!r.failed && result.outcome == PackOutcome::kFinished && leader()) {
-        models::export_transform_net(*r.net, r.folder().model_file(), "dpst-dist trial " + r.label());
+        models::export_transform_net(*r.net, r.folder().model_file(), "dpst-dist trial " + r.label(), r.style_names);
         r.folder().mark_finished(progress_of(r, "finished"));
       }
       result.status.push_back(r.failed ? TrialStatus::kFailed

@@ -44,7 +44,16 @@ std::vector<std::pair<std::string, std::string>> settings_rows(const PackFacts& 
       {"depth weights", nets.depth.net ? provenance_text(nets.depth.provenance) : std::string("not used (lambda3 = 0)")},
       {"random-init loss nets", nets.random_init() ? "YES: results are not comparable with pretrained ones" : "no"},
   };
-  for (const auto& r : *f.runs) rows.emplace_back("trial " + r.label(), r.spec->dir.string());
+  for (const auto& r : *f.runs) {
+    rows.emplace_back("trial " + r.label(), r.spec->dir.string());
+    if (!r.multi_style()) continue;
+    // Which rows this trial trains, and which it took frozen from model.extend_from.
+    std::string styles;
+    for (size_t s = 0; s < r.style_names.size(); ++s)
+      styles += (s ? ", " : "") + r.style_names[s] +
+                (static_cast<int64_t>(s) < r.first_trained_style ? " (frozen)" : "");
+    rows.emplace_back("  styles", std::to_string(r.style_names.size()) + ": " + styles);
+  }
   return rows;
 }
 

@@ -5,6 +5,8 @@
 //  - pack_step.h       one optimizer step of a pack: the forward-backward path of both
 //                      frozen-pass modes, the ranks' agreement, NaN handling, Adam;
 //  - trial_run.h       one trial of a pack while it trains;
+//  - trial_net.h       a trial's f_W: one style, several, or styles added to a trained one,
+//                      and which of its parameters train;
 //  - settings_table.h  the start-up settings table;
 //  - step_timer.h      where a log window's time went (step, loader wait, communication);
 //  - phase_timer.h     train.phase_timing: time per phase of a step;

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <torch/optim/adam.h>
 
@@ -32,6 +33,15 @@ struct TrialRun {
   bool failed = false;
   std::string failure;
   TermValues last;  // group-mean terms at the last log step (zero before the first)
+
+  // A multi-style trial (loss.style_image a list, or model.extend_from): f_W has one
+  // InstanceNorm row per style. Rows from first_trained_style on are trained, one per
+  // image of loss.style_image; the rows before come from model.extend_from and stay frozen.
+  std::vector<std::string> style_names;  // every row's style, in row order; empty for one style
+  int64_t first_trained_style = 0;
+  torch::Tensor style_sum, style_images;  // per trained style, on the device: style term and
+                                          // images since the last metrics record
+  bool multi_style() const { return style_names.size() > 1; }
 
   const std::string& label() const { return spec->id; }
   trial_folder::TrialFolder folder() const { return trial_folder::TrialFolder(spec->dir); }

@@ -9,8 +9,13 @@ efficiency; exposed communication and loader wait as shares of the step time.
 pack mode: one process co-trains a pack of K trials (a sweep over loss.depth_weight) on one
 batch stream; per-trial images/s vs K trials trained one after another (K x the K = 1 step).
 
+styles mode: a trial of N styles in one f_W (loss.style_image a list: conditional
+InstanceNorm, each image its own style's Grams) against a one-style trial, alternating
+runs of both; images/s per rank of each, and their ratio (target: within 5 %).
+
     .venv/bin/python tests/bench/bench_train.py --build build --data runs/bench/mini-coco-256.h5
     .venv/bin/python tests/bench/bench_train.py --mode pack --packs 1,2,4,8 --threads 2 --data ...
+    .venv/bin/python tests/bench/bench_train.py --mode styles --styles 4 --threads 2 --data ...
 """
 import argparse
 import json
@@ -25,14 +30,16 @@ from bench_report import Table, verdict  # noqa: E402
 STYLE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "demo", "styles", "candy.jpg")
 
 
-def run(build, data, ranks, steps, size, batch, out, threads=1, pack=0, frozen_pass="auto"):
+def run(build, data, ranks, steps, size, batch, out, threads=1, pack=0, frozen_pass="auto", styles=None, name=None):
+    style = "[" + ", ".join(os.path.abspath(p) for p in styles) + "]" if styles else os.path.abspath(STYLE)
+    name = name or f"np{ranks}k{pack}"
     cmd = [os.path.join(build, "bin", "dpst-dist"),
            "--set", f"data.path={data}", "--set", f"data.image_size={size}",
-           "--set", f"loss.style_image={os.path.abspath(STYLE)}", "--set", "loss_nets.allow_random_init=true",
+           "--set", f"loss.style_image={style}", "--set", "loss_nets.allow_random_init=true",
            "--set", "loss.tv_weight=1.0", "--set", f"train.iterations={steps}", "--set", f"train.batch_size={batch}",
            "--set", f"train.threads={threads}", "--set", "train.log_every=1", "--set", f"train.checkpoint_every={steps}",
            "--set", "train.device=cpu", "--set", "data.loader_threads=1", "--set", f"run.output_dir={out}",
-           "--set", f"run.name=np{ranks}k{pack}", "--resume", "none", "--overwrite"]
+           "--set", f"run.name={name}", "--resume", "none", "--overwrite"]
     if pack:
         weights = ", ".join(f"{1e5 * (i + 1):.1f}" for i in range(pack))
         cmd += ["--set", "sweep.method=grid", "--set", f"sweep.trials_per_pack={pack}",
@@ -42,7 +49,7 @@ def run(build, data, ranks, steps, size, batch, out, threads=1, pack=0, frozen_p
         cmd = ["mpirun", "-np", str(ranks), "--oversubscribe", "--bind-to", "core"] + cmd
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    trial_dir = os.path.join(out, f"np{ranks}k{pack}")
+    trial_dir = os.path.join(out, name)
     if pack:  # every trial of the pack logs the same step time: read the first one's
         trial_dir = os.path.join(trial_dir, sorted(d for d in os.listdir(trial_dir)
                                                    if os.path.isdir(os.path.join(trial_dir, d)))[0])
@@ -80,6 +87,36 @@ def pack_mode(args):
     return verdict("K = 4 per-trial speedup", f"{speedup[4]:.3f}", ">= 1.2", speedup[4] >= 1.2)
 
 
+def styles_mode(args):
+    paintings = sorted(os.path.join(args.styles_dir, f) for f in os.listdir(args.styles_dir)
+                       if f.lower().endswith((".jpg", ".jpeg", ".png")))
+    if len(paintings) < args.styles:
+        sys.exit(f"bench_train: --styles-dir {args.styles_dir} holds {len(paintings)} images, fewer than --styles "
+                 f"{args.styles}")
+    chosen = paintings[:args.styles]
+    print("# dpst-dist: one f_W of N styles (conditional instance norm) vs a one-style trial (tests/bench/bench_train.py)")
+    print(f"# image {args.size}x{args.size}, batch {args.batch}, full loss stack, default f_W; 1 process, "
+          f"{args.threads} intra-op threads; {args.steps} steps per run, first {args.warmup} dropped; "
+          f"{args.repeats} alternating runs of each")
+    print(f"# N = {args.styles}: {', '.join(os.path.basename(p) for p in chosen)}; one style: {os.path.basename(chosen[0])}")
+    print(f"# machine: {os.cpu_count()} cores; loss networks: random init (same cost as pretrained)")
+    table = Table(["trial", "run", "step", "img/s/rank"], ["styles", "", "ms", "img/s"], 12)
+    table.print_header()
+    steps = {1: [], args.styles: []}
+    with tempfile.TemporaryDirectory() as out:
+        for rep in range(args.repeats):
+            for n in (1, args.styles):
+                recs = run(args.build, os.path.abspath(args.data), 1, args.steps, args.size, args.batch, out,
+                           threads=args.threads, styles=chosen[:n], name=f"styles{n}")[args.warmup:]
+                step = sum(r["step_ms"] for r in recs) / len(recs)
+                steps[n].append(step)
+                table.print_row([str(n), str(rep + 1), f"{step:.0f}", f"{args.batch * 1000.0 / step:.3f}"])
+    mean = {n: sum(v) / len(v) for n, v in steps.items()}
+    ratio = mean[1] / mean[args.styles]  # images/s of N styles over that of one
+    print(f"# mean step: 1 style {mean[1]:.0f} ms, {args.styles} styles {mean[args.styles]:.0f} ms")
+    return verdict(f"{args.styles}-style / 1-style images/s per rank", f"{ratio:.3f}", ">= 0.95", ratio >= 0.95)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default="build")
@@ -89,7 +126,12 @@ def main():
     ap.add_argument("--steps", type=int, default=6)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--ranks", default="1,2")
-    ap.add_argument("--mode", choices=["ranks", "pack"], default="ranks")
+    ap.add_argument("--mode", choices=["ranks", "pack", "styles"], default="ranks")
+    ap.add_argument("--styles", type=int, default=4, help="styles mode: N")
+    ap.add_argument("--styles-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
+                                                          "shared", "data", "styles"),
+                    help="styles mode: folder of style images (the first N by name)")
+    ap.add_argument("--repeats", type=int, default=2, help="styles mode: alternating runs of each trial")
     ap.add_argument("--packs", default="1,2,4,8")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--frozen-pass", default="auto", choices=["auto", "joint", "per_trial"],
@@ -97,6 +139,8 @@ def main():
     args = ap.parse_args()
     if args.mode == "pack":
         return pack_mode(args)
+    if args.mode == "styles":
+        return styles_mode(args)
 
     print("# dpst-dist training throughput on CPU (tests/bench/bench_train.py)")
     print(f"# image {args.size}x{args.size}, batch {args.batch} per rank, full loss stack "

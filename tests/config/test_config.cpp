@@ -347,6 +347,51 @@ TEST_F(ConfigTest, HelpListsEveryKeyWithTypeAndDefault) {
   }
   EXPECT_THAT(help, HasSubstr("loss.depth_weight  <float>  default: 2.8e5  (>= 0)"));
   EXPECT_THAT(help, HasSubstr("train.precision  <choice>  default: fp32  (one of: fp32, bf16)"));
+  // How a list of style images reads, at the top level and as a sweep axis.
+  EXPECT_THAT(help, HasSubstr("loss.style_image  <path|list>  default: \"\" (unset)"));
+  EXPECT_THAT(help, HasSubstr("As a sweep axis every value is one trial: [a.jpg, b.jpg] is two one-style trials, "
+                              "[[a.jpg, b.jpg], c.jpg] a two-style trial and a one-style trial."));
+}
+
+TEST_F(ConfigTest, AListOfStyleImagesIsOneMultiStyleTrial) {
+  const auto f = yaml("m.yaml", "loss:\n  style_image: [styles/a.jpg, b.jpg, /abs/c.png]\n");
+  const Config c = load_ok({f});
+  const auto images = c.loss().style_images;
+  ASSERT_EQ(images.size(), 3u);
+  EXPECT_EQ(images[0], dir / "styles" / "a.jpg");  // relative to the file, as a single path
+  EXPECT_EQ(images[2], "/abs/c.png");
+  EXPECT_EQ(c.get_paths("loss.style_image"), images);
+  EXPECT_THROW(c.get_path("loss.style_image"), InternalError);  // a list is not one path
+  // --dump-config writes the list and loads back to the same text.
+  const std::string dump = c.dump();
+  EXPECT_THAT(dump, HasSubstr("  style_image: [" + (dir / "styles" / "a.jpg").string() + ", "));
+  EXPECT_EQ(load_ok({yaml("dumped.yaml", dump)}).dump(), dump);
+  // A list of one is that one path: the same one-style trial.
+  const Config one = load_ok({yaml("one.yaml", "loss:\n  style_image: [a.jpg]\n")});
+  EXPECT_EQ(one.get_path("loss.style_image"), dir / "a.jpg");
+  EXPECT_EQ(one.loss().style_images.size(), 1u);
+  // Unset is no style.
+  EXPECT_TRUE(load_ok({}).loss().style_images.empty());
+}
+
+TEST_F(ConfigTest, AStyleListWithAProblemSaysWhichItemAndWhy) {
+  auto err = [&](const std::string& value) {
+    return load_error({yaml("bad.yaml", "loss:\n  style_image: " + value + "\n")});
+  };
+  EXPECT_THAT(err("[a.jpg, x/a.png]"),
+              HasSubstr("loss.style_image: item 2 (x/a.png): another item has the same file name 'a', which names the "
+                        "style; rename one of them"));
+  EXPECT_THAT(err("[a.jpg, [b.jpg, c.jpg]]"),
+              HasSubstr("loss.style_image: item 2 is a list, expected a path (a list of lists is a sweep axis: put it "
+                        "under sweep.axes)"));
+  EXPECT_THAT(err("[]"), HasSubstr("loss.style_image: expected a path or a non-empty list of paths, got an empty list"));
+  EXPECT_THAT(err("[\"a,b.jpg\", c.jpg]"), HasSubstr("item 1 (a,b.jpg): a style's name is its file name without the "
+                                                      "extension, and it may not contain ',' or '='"));
+  EXPECT_THAT(err("{a: b}"), HasSubstr("loss.style_image: expected a path or a list of paths, got a mapping"));
+  // With the file checks on, each missing image of the list is named.
+  write_file(dir / "here.jpg", "x");
+  const auto f = yaml("missing.yaml", "data:\n  path: here.jpg\nloss:\n  style_image: [here.jpg, gone.jpg]\n");
+  EXPECT_THAT(load_error({f}, {}, 1, true), HasSubstr("loss.style_image: file not found: " + (dir / "gone.jpg").string()));
 }
 
 TEST(EditDistance, Basics) {

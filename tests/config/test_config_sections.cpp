@@ -26,6 +26,7 @@ std::set<KeyType> holds(const int64_t&) { return {KeyType::Int}; }
 std::set<KeyType> holds(const double&) { return {KeyType::Float}; }
 std::set<KeyType> holds(const bool&) { return {KeyType::Bool}; }
 std::set<KeyType> holds(const std::vector<std::string>&) { return {KeyType::StringList}; }
+std::set<KeyType> holds(const std::vector<std::filesystem::path>&) { return {KeyType::PathOrList}; }
 std::set<KeyType> holds(const std::optional<int64_t>&) { return {KeyType::IntOrAuto}; }
 std::set<KeyType> holds(const std::vector<config::SweepAxis>&) { return {KeyType::AxisMap}; }
 
@@ -36,6 +37,12 @@ std::string text(const config::KeySpec& spec, const int64_t& v) { return config:
 std::string text(const config::KeySpec& spec, const double& v) { return config::format_value(spec, v); }
 std::string text(const config::KeySpec& spec, const bool& v) { return config::format_value(spec, v); }
 std::string text(const config::KeySpec& spec, const std::vector<std::string>& v) { return config::format_value(spec, v); }
+std::string text(const config::KeySpec& spec, const std::vector<std::filesystem::path>& v) {
+  if (v.size() <= 1) return config::format_value(spec, v.empty() ? std::string() : v.front().string());
+  std::vector<std::string> items;
+  for (const auto& p : v) items.push_back(p.string());
+  return config::format_value(spec, items);
+}
 std::string text(const config::KeySpec& spec, const std::optional<int64_t>& v) {
   return v ? config::format_value(spec, *v) : config::format_value(spec, std::string("auto"));
 }
@@ -48,6 +55,7 @@ bool is_zero(const int64_t& v) { return v == 0; }
 bool is_zero(const double& v) { return v == 0.0; }
 bool is_zero(const bool& v) { return !v; }
 bool is_zero(const std::vector<std::string>& v) { return v.empty(); }
+bool is_zero(const std::vector<std::filesystem::path>& v) { return v.empty(); }
 bool is_zero(const std::optional<int64_t>& v) { return !v; }
 bool is_zero(const std::vector<config::SweepAxis>& v) { return v.empty(); }
 

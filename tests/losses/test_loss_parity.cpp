@@ -101,6 +101,43 @@ TEST(LossTerms, PackInOneBatchEqualsTrialsOneByOne) {
   for (const auto& p : fw2->parameters()) EXPECT_TRUE(p.grad().defined());
 }
 
+// A multi-style trial scores each image against its own style's Grams: image b's term is
+// what a one-style trial of that style gives for image b alone, and the style term is
+// their mean.
+TEST(LossTerms, EachImageOfAMultiStyleBatchUsesItsOwnStylesGrams) {
+  test::LossSetup s;
+  const torch::Tensor x = s.golden.at("input");
+  ASSERT_GE(x.size(0), 2);
+  const torch::Tensor style_a = s.golden.at("style"), style_b = style_a.flip({3}).roll({5}, {2});
+  const losses::TrialLoss multi(s.weights, s.layers, losses::style_grams(s.vgg, {style_a, style_b}, s.layers.style));
+  EXPECT_EQ(multi.styles(), 2);
+  const losses::TrialLoss only_a(s.weights, s.layers, losses::style_grams(s.vgg, style_a, s.layers.style));
+  const losses::TrialLoss only_b(s.weights, s.layers, losses::style_grams(s.vgg, style_b, s.layers.style));
+  models::TransformNet fw(models::TransformNetOptions{8, 1});
+  models::det_init(*fw, 23);
+  const torch::Tensor y = fw->forward(x);
+  const auto vgg_out = s.vgg->forward_taps(y, multi.vgg_taps());
+  const auto depth_out = s.depth->forward_taps(y, s.layers.depth);
+  const losses::Targets targets = losses::compute_targets(s.vgg, &s.depth, x, multi.vgg_taps(), s.layers.depth);
+  const int64_t n = x.size(0);
+  const torch::Tensor style_of = torch::arange(n, torch::kLong) % 2;  // a, b, a, ...
+  const auto terms = multi(y, vgg_out, depth_out, targets, style_of);
+  ASSERT_TRUE(terms.style_per_image.defined());
+  ASSERT_EQ(terms.style_per_image.size(0), n);
+  for (int64_t b = 0; b < n; ++b) {
+    const losses::Targets own =
+        losses::compute_targets(s.vgg, &s.depth, x.narrow(0, b, 1), multi.vgg_taps(), s.layers.depth);
+    const auto one = (b % 2 == 0 ? only_a : only_b)(y.narrow(0, b, 1), models::slice_taps(vgg_out, b, 1),
+                                                    models::slice_taps(depth_out, b, 1), own);
+    EXPECT_LT(test::rel_error(terms.style_per_image[b], one.style), 1e-5) << "image " << b;
+  }
+  EXPECT_LT(test::rel_error(terms.style, terms.style_per_image.mean()), 1e-6);
+  EXPECT_FALSE(terms.style_per_image.requires_grad());
+  EXPECT_TRUE(terms.style.requires_grad());
+  // Without the styles of the images a multi-style loss refuses to guess.
+  EXPECT_THROW(multi(y, vgg_out, depth_out, targets), InternalError);
+}
+
 TEST(LossTerms, WeightedTermWithoutFeaturesIsAnError) {
   test::LossSetup s;
   const losses::TrialLoss loss = s.trial(s.weights);

@@ -63,6 +63,35 @@ TEST_F(SweepTest, StyleImagesWithTheSameNameInTwoFoldersAreRejected) {
                              "folders?); give the files different names"));
 }
 
+TEST_F(SweepTest, AListValueOfTheStyleAxisIsOneMultiStyleTrial) {
+  const auto trials = sweep::expand(
+      load_sweep("sweep:\n  method: grid\n  axes:\n    loss.style_image: [[s/candy.jpg, s/my wave.jpg], s/candy.jpg]\n"
+                 "    loss.depth_weight: [0, 1.0e5]\n"),
+      1, false);
+  ASSERT_EQ(trials.size(), 4u);
+  // Stems joined by '+', each sanitized on its own; the one-style trial keeps its usual id.
+  EXPECT_THAT(trials[0].id, ::testing::StartsWith("candy+my_wave-d0-"));
+  EXPECT_THAT(trials[2].id, ::testing::StartsWith("candy-d0-"));
+  const auto multi = trials[1].config.loss().style_images;
+  ASSERT_EQ(multi.size(), 2u);
+  EXPECT_EQ(multi[1], dir / "s" / "my wave.jpg");
+  EXPECT_EQ(trials[3].config.loss().style_images.size(), 1u);
+  // The hash part is stable across checkouts (file names only), as for one path.
+  EXPECT_EQ(trials[0].id, sweep::make_trial_id({{"loss.style_image", std::vector<std::string>{"/x/candy.jpg",
+                                                                                              "/y/my wave.jpg"}},
+                                                {"loss.depth_weight", 0.0}}));
+  // A trial's config.yaml holds the list, and re-runs that one multi-style trial.
+  EXPECT_THAT(trials[1].config.dump(), HasSubstr("  style_image: [" + (dir / "s" / "candy.jpg").string() + ", "));
+  // Two values naming the same styles would be the same trial.
+  try {
+    load_sweep("sweep:\n  method: grid\n  axes:\n    loss.style_image: [[a.jpg, b.jpg], [a.jpg, b.jpg]]\n");
+    ADD_FAILURE() << "a repeated list of styles was accepted";
+  } catch (const config::ConfigProblems& e) {
+    EXPECT_THAT(e.what(), HasSubstr("sweep.axes.loss.style_image: value 2 ([" + (dir / "a.jpg").string() + ", " +
+                                    (dir / "b.jpg").string() + "]) repeats value 1"));
+  }
+}
+
 TEST(SweepTrialId, NeedsAtLeastOneValue) {
   try {
     sweep::make_trial_id({});

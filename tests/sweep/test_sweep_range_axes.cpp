@@ -46,7 +46,7 @@ TEST_F(SweepTest, BadRangeAxesAreNamedWithTheirPlace) {
   const std::string f = (dir / "sweep.yaml").string();
   EXPECT_THAT(err("loss.style_image: {uniform: [a.jpg, b.jpg]}"),
               HasSubstr(f + ":10:23: sweep.axes.loss.style_image: a range needs an int or float key, but this is a "
-                            "path; list its values instead"));
+                            "path|list; list its values instead"));
   EXPECT_THAT(err("loss.tv_weight: {loguniform: [1.0, 2.0]}"),
               HasSubstr(f + ":10:22: sweep.axes.loss.tv_weight: unknown range 'loguniform'; use uniform or "
                             "log_uniform (did you mean 'log_uniform'?)"));

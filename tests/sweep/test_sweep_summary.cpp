@@ -39,6 +39,35 @@ class SweepSummaryTest : public SweepTest {
   std::filesystem::path sweep_dir() const { return dir / "runs" / "demo"; }
 };
 
+TEST_F(SweepSummaryTest, AMultiStyleTrialAddsAStyleLossColumnPerStyle) {
+  const auto trials = sweep::expand(
+      load_sweep("sweep:\n  method: grid\n  axes:\n    loss.style_image: [[candy.jpg, wave.jpg], candy.jpg]\n"), 1,
+      false);
+  ASSERT_EQ(trials.size(), 2u);
+  sweep::TrialResult multi = finished(10, 3.0);
+  multi.losses["style_candy"] = 0.5;
+  multi.losses["style_wave"] = 4.0;
+  sweep::record_result(sweep_dir(), trials[0], multi, "made by a test");
+  sweep::record_result(sweep_dir(), trials[1], finished(10, 2.0), "made by a test");
+  const auto rows = read_csv(sweep_dir() / "summary.csv");
+  ASSERT_EQ(rows.size(), 3u);
+  // After the loss columns, before loss_nets; rewritten tables keep them.
+  EXPECT_EQ(rows[0], (sweep::CsvRow{"trial", "status", "loss.style_image", "steps", "content", "style", "depth", "tv",
+                                    "total", "style_candy", "style_wave", "loss_nets", "finished_at", "note"}));
+  const auto& multi_row = rows[1][0] == trials[0].id ? rows[1] : rows[2];
+  const auto& single_row = rows[1][0] == trials[0].id ? rows[2] : rows[1];
+  EXPECT_EQ(multi_row[9], "0.5");
+  EXPECT_EQ(multi_row[10], "4");
+  EXPECT_EQ(single_row[9], "") << "a one-style trial has no per-style column";
+  const std::string md = read_file(sweep_dir() / "summary.md");
+  EXPECT_THAT(md, HasSubstr("| style_candy | style_wave |"));
+  EXPECT_THAT(md, HasSubstr("A multi-style trial's style_<name> columns are its style term per style"));
+  // A trial that is not in the registry's loss columns or per-style ones is refused.
+  sweep::TrialResult odd = finished(10, 1.0);
+  odd.losses["stile"] = 1.0;
+  EXPECT_THROW(sweep::record_result(sweep_dir(), trials[1], odd, ""), InternalError);
+}
+
 TEST_F(SweepSummaryTest, OneRowPerTrialSortedByIdWithEverySweptKey) {
   const auto trials = sweep::expand(load_sweep(kGrid), 1, false);
   sweep::record_result(sweep_dir(), trials[5], finished(100, 9.0), "made by a test");
@@ -179,7 +208,7 @@ TEST_F(SweepSummaryTest, WrongStatusOrLossNameIsABug) {
     sweep::record_result(sweep_dir(), trials[0], r, "");
     FAIL();
   } catch (const InternalError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("'perceptual' is not a summary loss column (content, style, depth, tv, total)"));
+    EXPECT_THAT(e.what(), HasSubstr("'perceptual' is not a summary loss column (content, style, depth, tv, total or style_<style>)"));
   }
 }
 
