@@ -61,11 +61,12 @@ TEST(Stylize, ASmallPhotoMatchesTheGoldenOutput) {
   const auto y = stylize(*net, golden.at("input"), untiled);
   const double diff = max_abs(y, golden.at("output"));
   std::cout << "64x48 photo, paper-sized f_W: max |diff| against the golden output " << diff << " ([0, 1])\n";
-  // 0 measured where the golden file was made; another CPU (another LibTorch kernel
-  // capability) may round differently from the file: the bound is the 1e-5. The
-  // golden fp32 output is itself 1e-5 from the exact (float64) one on this random-init f_W,
-  // whose outputs reach +-5 before clamping.
-  EXPECT_LE(diff, 1e-5);
+  // 0 measured where the golden file was made (an AVX-512 Intel Xeon); on an AVX2-only AMD
+  // EPYC, LibTorch's kernels of that capability round differently and it measured 1.34e-5.
+  // The golden fp32 output is itself 1e-5 from the exact (float64) one on this random-init
+  // f_W, whose outputs reach +-5 before clamping, so the bound across CPUs is 2.5e-5; the
+  // exact claim is the next check.
+  EXPECT_LE(diff, 2.5e-5);
   // On any CPU, dpst-stylize's output equals the module's (what it ran before its CPU
   // inference path) bit for bit.
   EXPECT_TRUE(torch::equal(y, net->forward(golden.at("input")).clamp(0, 1)));
